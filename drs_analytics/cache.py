@@ -1,0 +1,106 @@
+"""The HTTP session behind a client: requests-cache on SQLite, or plain requests.
+
+Caching rules:
+
+* only ``200`` answers to ``GET`` are stored, and only when the body is a valid
+  ``job_action`` (a malformed 200 is an error and is never served from the cache);
+* credentials never reach the file: ``X-Auth-Token`` and the other auth headers are
+  redacted from stored requests, and they are kept out of cache keys;
+* instead the key mixes in the credential's one-way ``identity`` hash, so two
+  credentials sharing a file never read each other's answers;
+* SQLite runs in WAL mode with a busy timeout, so threads and processes can share it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .responses import parsed_actions
+from .exceptions import MalformedResponseError
+
+__all__ = ["IGNORED_PARAMETERS", "cache_key", "is_cacheable", "make_session"]
+
+logger = logging.getLogger(__name__)
+
+# requests-cache replaces its defaults when given a list, so they are repeated here.
+IGNORED_PARAMETERS: tuple[str, ...] = (
+    "Authorization",
+    "Proxy-Authorization",
+    "X-API-Key",
+    "X-Auth-Token",
+    "X-API-Token",
+    "X-Access-Token",
+    "X-Security-Token",
+    "X-Sdk-Date",
+    "X-Request-Id",
+    "access_token",
+    "api_key",
+    "apikey",
+)
+
+#: Milliseconds SQLite waits for a lock held by another thread or process.
+BUSY_TIMEOUT_MS = 30_000
+
+
+def cache_key(request: Any, *, identity: str, **kwargs: Any) -> str:
+    """requests-cache's own key, salted with the credential's identity hash."""
+    from requests_cache import create_key
+
+    return f"{identity[:16]}-{create_key(request, **kwargs)}"
+
+
+def is_cacheable(response: Any) -> bool:
+    """False for a 200 ``.../actions`` answer whose body is not a valid ``job_action``."""
+    if response.status_code != 200 or not response.url.endswith("/actions"):
+        return True
+    try:
+        parsed_actions(response)
+    except MalformedResponseError:
+        return False
+    return True
+
+
+def _mount_pool(session: requests.Session, max_connections: int) -> None:
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max_connections, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+
+
+def make_session(
+    *,
+    cache_path: Path | None,
+    expire_after: float,
+    identity: str,
+    max_connections: int,
+) -> requests.Session:
+    """A session with a pool of ``max_connections``, cached in ``cache_path`` unless None."""
+    if cache_path is None:
+        session = requests.Session()
+    else:
+        from requests_cache import CachedSession
+
+        cache_path = Path(cache_path).expanduser()
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        session = CachedSession(
+            str(cache_path),
+            backend="sqlite",
+            expire_after=expire_after,
+            allowable_codes=(200,),
+            allowable_methods=("GET",),
+            ignored_parameters=IGNORED_PARAMETERS,
+            match_headers=("X-Language",),
+            key_fn=functools.partial(cache_key, identity=identity),
+            filter_fn=is_cacheable,
+            stale_if_error=False,
+            wal=True,
+            busy_timeout=BUSY_TIMEOUT_MS,
+        )
+        logger.debug("HTTP cache at %s (fresh for %s s)", cache_path, expire_after)
+    _mount_pool(session, max_connections)
+    return session

@@ -1,0 +1,221 @@
+"""The ``drs-analytics`` command: demo, fetch, report, emulator.
+
+Exit codes: 0 success; 1 some jobs failed (the output is still written); 2 usage
+errors (bad arguments, settings or input file). Expected failures print one line
+on stderr, never a traceback. Credentials come from the environment only
+(``DRS_AUTH_TOKEN``), so they stay out of shell history and process lists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._version import __version__
+from .exceptions import DRSAnalyticsError
+
+__all__ = ["main"]
+
+ENV_ENDPOINT, ENV_REGION, ENV_PROJECT = "DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID"
+
+
+class UsageError(Exception):
+    """Bad arguments or input: exit code 2."""
+
+
+# -- argument parsing -------------------------------------------------------------------------
+def _connection_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection (token from $DRS_AUTH_TOKEN)")
+    group.add_argument("--endpoint", default=os.environ.get(ENV_ENDPOINT), help=f"API base URL (default ${ENV_ENDPOINT})")
+    group.add_argument("--region", default=os.environ.get(ENV_REGION), help=f"region ID instead of --endpoint (default ${ENV_REGION})")
+    group.add_argument("--project-id", default=os.environ.get(ENV_PROJECT), help=f"project ID (default ${ENV_PROJECT})")
+    group.add_argument("--cache", default=None, metavar="PATH", help="HTTP cache file (default: user cache directory)")
+    group.add_argument("--no-cache", action="store_true", help="do not read or write the HTTP cache")
+    group.add_argument("--expire-after", type=float, default=300.0, metavar="SECONDS", help="cache freshness (default 300)")
+    group.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="read timeout (default 30)")
+    group.add_argument("--language", default="en-us", choices=("en-us", "zh-cn"))
+    parser.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="job IDs (or use --jobs-file)")
+    parser.add_argument("--jobs-file", metavar="FILE", help="file with one job ID per line; '-' reads stdin")
+    parser.add_argument("--workers", type=int, default=16, help="concurrent requests (default 16)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="drs-analytics", description="Fleet analytics of Huawei Cloud DRS job actions.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="fetch a synthetic fleet from the built-in emulator and write a report")
+    demo.add_argument("--jobs", type=int, default=300, help="fleet size (default 300)")
+    demo.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
+    demo.add_argument("--latency-ms", type=float, default=20.0, help="emulated server latency (default 20)")
+    demo.add_argument("--workers", type=int, default=16, help="concurrent requests (default 16)")
+    demo.add_argument("--out", default="drs-report", help="report folder (default ./drs-report)")
+
+    fetch = sub.add_parser("fetch", help="fetch job actions and write the tidy CSV (stdout or --output)")
+    _connection_args(fetch)
+    fetch.add_argument("-o", "--output", metavar="FILE", help="write actions CSV here instead of stdout")
+
+    report = sub.add_parser("report", help="fetch job actions and write the full report folder")
+    _connection_args(report)
+    report.add_argument("--out", required=True, metavar="DIR", help="report folder")
+
+    emulator = sub.add_parser("emulator", help="run the DRS emulator until interrupted")
+    from .emulator import cli as emulator_cli
+
+    emulator_cli.add_arguments(emulator)
+    return parser
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _read_job_ids(args: argparse.Namespace) -> list[str]:
+    ids = list(args.job_ids)
+    if args.jobs_file:
+        try:
+            text = sys.stdin.read() if args.jobs_file == "-" else Path(args.jobs_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read job IDs from {args.jobs_file}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+        ids += [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    elif not ids and not sys.stdin.isatty():
+        ids += [line.strip() for line in sys.stdin if line.strip() and not line.lstrip().startswith("#")]
+    if not ids:
+        raise UsageError("no job IDs: give them as arguments, with --jobs-file FILE, or on stdin")
+    return ids
+
+
+def _client(args: argparse.Namespace):
+    from .client import DRSClient
+
+    if not args.project_id:
+        raise UsageError(f"no project ID: pass --project-id or set ${ENV_PROJECT}")
+    if not (args.endpoint or args.region):
+        raise UsageError(f"no endpoint: pass --endpoint/--region or set ${ENV_ENDPOINT}/${ENV_REGION}")
+    cache = False if args.no_cache else args.cache
+    return DRSClient(endpoint=args.endpoint if not args.region else None, region=args.region,
+                     project_id=args.project_id, cache=cache, expire_after=args.expire_after,
+                     timeout=(min(5.0, args.timeout), args.timeout), language=args.language)
+
+
+def _fetch(args: argparse.Namespace):
+    from .fetch import fetch_actions
+
+    if args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    job_ids = _read_job_ids(args)
+    with _client(args) as client:
+        return fetch_actions(job_ids, client=client, max_workers=args.workers,
+                             progress=False if args.no_progress else None)
+
+
+def _failure_line(result) -> str | None:
+    """One stderr line when jobs failed; names the common cause when all failed alike."""
+    errors = result.errors
+    if not len(errors):
+        return None
+    first = errors.iloc[0]
+    if len(result.jobs) == 0 and errors["error_type"].nunique() == 1 and errors["error_code"].nunique(dropna=False) == 1:
+        return f"error: all {len(errors)} jobs failed: {first['error_msg']}"
+    return f"warning: {len(errors)} of {result.requested} jobs failed (first: {first['job_id']}: {first['error_msg']})"
+
+
+def _finish(result) -> int:
+    line = _failure_line(result)
+    if line:
+        print(line, file=sys.stderr)
+    return 1 if len(result.errors) else 0
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_fetch(args: argparse.Namespace) -> int:
+    result = _fetch(args)
+    frame = result.frame.copy()
+    frame["fetched_at"] = frame["fetched_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if args.output:
+        from .report import _csv
+
+        _csv(frame, Path(args.output))
+    else:
+        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+    return _finish(result)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    result = _fetch(args)
+    paths = write_report(result, args.out)
+    print(f"{len(result.jobs)} jobs, {len(result.frame)} rows, {len(result.errors)} errors; "
+          f"report in {Path(args.out)}/: {' '.join(paths)}")
+    return _finish(result)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .client import DRSClient
+    from .emulator import Emulator
+    from .fetch import fetch_actions
+    from .report import write_report
+
+    if args.jobs < 1 or args.workers < 1:
+        raise UsageError("--jobs and --workers must be at least 1")
+    with Emulator(jobs=args.jobs, seed=args.seed, latency_ms=args.latency_ms) as emu, \
+            tempfile.TemporaryDirectory(prefix="drs-demo-") as tmp, \
+            DRSClient(endpoint=emu.url, project_id=emu.project_id, token=emu.token,
+                      cache=Path(tmp) / "cache.sqlite") as client:
+        print(f"emulator: {emu.url}  project {emu.project_id}  {len(emu.job_ids)} jobs (seed {args.seed}, "
+              f"{args.latency_ms:g} ms latency)")
+        t0 = time.perf_counter()
+        result = fetch_actions(emu.job_ids, client=client, max_workers=args.workers)
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        again = fetch_actions(emu.job_ids, client=client, max_workers=args.workers, progress=False)
+        warm = time.perf_counter() - t0
+    paths = write_report(result, args.out)
+    _print_summary(result, again, cold, warm)
+    print(f"report: {Path(args.out)}/ " + " ".join(paths))
+    return _finish(result)
+
+
+def _print_summary(result, again, cold: float, warm: float) -> None:
+    summary = result.summary()
+    n = len(result.jobs)
+    print(f"fetched {n} jobs in {cold:.2f} s; again in {warm:.2f} s with "
+          f"{int(again.jobs['from_cache'].sum())}/{len(again.jobs)} from the cache")
+    print(f"rows: {len(result.frame):,}  actions: {len(summary)}  errors: {len(result.errors)}  "
+          f"busy jobs (current_action set): {int(result.jobs['current_action'].notna().sum())}")
+    top = summary.sort_values("availability_rate", ascending=False).head(5)
+    print("most available: " + ", ".join(f"{a} {r:.0%}" for a, r in top["availability_rate"].items()))
+
+
+COMMANDS = {"demo": cmd_demo, "fetch": cmd_fetch, "report": cmd_report}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``drs-analytics`` command."""
+    args = _parser().parse_args(argv)
+    if args.command == "emulator":
+        from .emulator import cli as emulator_cli
+
+        return emulator_cli.run(args)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DRSAnalyticsError as exc:  # ConfigurationError, InvalidIDError...
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ValueError) else 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

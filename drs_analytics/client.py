@@ -1,0 +1,259 @@
+"""DRSClient: one configured, cached HTTP session for the DRS v5 API."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from .auth import TokenAuth, token_from_env
+from .cache import make_session
+from .exceptions import (
+    ConfigurationError,
+    MalformedResponseError,
+    RequestError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+)
+from .regions import region_endpoint
+from .responses import JobActions, api_error, parsed_actions, response_time
+from .settings import (
+    DEFAULT_EXPIRE_AFTER,
+    DEFAULT_LANGUAGE,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_TIMEOUT,
+    ClientSettings,
+    RetrySettings,
+    default_cache_path,
+)
+from .validation import check_id
+
+__all__ = ["DRSClient"]
+
+logger = logging.getLogger(__name__)
+
+_RETRYABLE = (TransportError, ServerError, ThrottledError)
+
+
+def _endpoint(endpoint: str | None, region: str | None) -> str:
+    if endpoint and region:
+        raise ConfigurationError("pass either endpoint= or region=, not both")
+    if region:
+        return region_endpoint(region)
+    if not endpoint:
+        raise ConfigurationError("no endpoint: pass endpoint='https://...' or region='cn-south-2'")
+    if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+        raise ConfigurationError(f"invalid endpoint {endpoint!r}: it must start with https:// (or http:// for a local emulator)")
+    if any(c in endpoint for c in "?#") or any(c.isspace() for c in endpoint):
+        raise ConfigurationError(f"invalid endpoint {endpoint!r}: no query, fragment or spaces allowed")
+    return endpoint.rstrip("/")
+
+
+def _cache_path(cache: str | Path | bool | None) -> Path | None:
+    if cache is False:
+        return None
+    if cache is None or cache is True:
+        return default_cache_path()
+    if isinstance(cache, (str, Path)) and str(cache).strip():
+        return Path(cache)
+    raise ConfigurationError(f"cache must be a file path, True/None (default location) or False, got {cache!r}")
+
+
+class DRSClient:
+    """A client for ``GET /v5/{project_id}/jobs/{job_id}/actions``, with an HTTP cache.
+
+    Parameters
+    ----------
+    endpoint : str, optional
+        Base URL, e.g. ``https://drs.cn-south-2.myhuaweicloud.com`` or an emulator's ``emu.url``.
+    region : str, optional
+        Region ID instead of ``endpoint`` (``eu-west-101`` uses its ``.eu`` domain).
+    project_id : str
+        The project (tenant in a region) whose jobs are read.
+    token : str, optional
+        IAM token sent as ``X-Auth-Token``; default ``$DRS_AUTH_TOKEN``. Never shown or cached.
+    cache : path, bool or None
+        requests-cache SQLite file. None/True: ``http_cache.sqlite`` in the user cache
+        directory; False: no cache.
+    expire_after : float
+        Seconds an answer stays fresh (default 300).
+    timeout : float or (float, float)
+        Connect and read timeouts in seconds.
+    language : {"en-us", "zh-cn"}
+        ``X-Language`` header (language of error messages).
+    max_connections : int
+        HTTP connection pool size; keep it at least the number of fetch workers.
+    retry : RetrySettings, optional
+        Retry policy for 429, 5xx and transport errors.
+    session : requests.Session, optional
+        Use this session as is (tests, custom transports); ``cache`` is then ignored.
+
+    Examples
+    --------
+    >>> from drs_analytics.emulator import Emulator
+    >>> with Emulator(jobs=3, seed=1) as emu, DRSClient(
+    ...     endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=False
+    ... ) as client:
+    ...     actions = client.get_actions(emu.job_ids[0])
+    >>> actions.job_id == emu.job_ids[0]
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str | None = None,
+        region: str | None = None,
+        project_id: str,
+        token: str | None = None,
+        cache: str | Path | bool | None = None,
+        expire_after: float = DEFAULT_EXPIRE_AFTER,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        language: str = DEFAULT_LANGUAGE,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        retry: RetrySettings | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.settings = ClientSettings(
+            endpoint=_endpoint(endpoint, region),
+            project_id=check_id(project_id, "project ID"),
+            cache_path=None if session is not None else _cache_path(cache),
+            expire_after=expire_after,
+            timeout=timeout,
+            language=language,
+            max_connections=max_connections,
+            retry=retry or RetrySettings(),
+        )
+        self.region = region
+        self._auth = TokenAuth(token if token is not None else token_from_env())
+        self.session = session or make_session(
+            cache_path=self.settings.cache_path,
+            expire_after=self.settings.expire_after,
+            identity=self._auth.identity,
+            max_connections=self.settings.max_connections,
+        )
+        self._headers = {"Content-Type": "application/json", "X-Language": self.settings.language}
+        self._rand = random.Random()
+        self._rand_lock = threading.Lock()
+
+    # -- properties -------------------------------------------------------------------------
+    @property
+    def endpoint(self) -> str:
+        return self.settings.endpoint
+
+    @property
+    def project_id(self) -> str:
+        return self.settings.project_id
+
+    @property
+    def cache(self) -> Any:
+        """The requests-cache backend, or None when caching is off."""
+        return getattr(self.session, "cache", None)
+
+    @property
+    def identity(self) -> str:
+        """One-way hash of the credential (what keys the cache); safe to show."""
+        return self._auth.identity
+
+    # -- requests ----------------------------------------------------------------------------
+    def actions_path(self, job_id: str) -> str:
+        """``/v5/{project_id}/jobs/{job_id}/actions`` for a checked ``job_id``."""
+        return f"/v5/{self.project_id}/jobs/{check_id(job_id)}/actions"
+
+    def get_actions(self, job_id: str) -> JobActions:
+        """Fetch (or read from the cache) the actions of one job.
+
+        Raises
+        ------
+        InvalidIDError
+            ``job_id`` is not a safe ID (raised before any request).
+        RequestError
+            After the retries: an :class:`APIError` subclass for an error status,
+            :class:`TransportError`, or :class:`MalformedResponseError`. Its
+            ``attempts`` attribute says how many requests were made.
+        """
+        path = self.actions_path(job_id)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._send(path)
+                available, unavailable, current = parsed_actions(response)
+                return JobActions(
+                    job_id=job_id,
+                    available=available,
+                    unavailable=unavailable,
+                    current_action=current,
+                    fetched_at=response_time(response),
+                    from_cache=bool(getattr(response, "from_cache", False)),
+                    request_id=response.headers.get("X-Request-Id"),
+                    attempts=attempt,
+                )
+            except MalformedResponseError as exc:
+                exc.attempts = attempt
+                exc.status_code = response.status_code
+                exc.request_id = response.headers.get("X-Request-Id")
+                exc.args = (f"HTTP {response.status_code} from GET {path}: {exc}",)
+                raise
+            except _RETRYABLE as exc:
+                if attempt >= self.settings.retry.attempts:
+                    exc.attempts = attempt
+                    raise
+                self._wait(attempt, exc)
+            except RequestError as exc:
+                exc.attempts = attempt
+                raise
+
+    def _send(self, path: str) -> Any:
+        """One GET; returns a 2xx response or raises a RequestError."""
+        url = self.endpoint + path
+        try:
+            response = self.session.get(
+                url, headers=self._headers, auth=self._auth, timeout=self.settings.timeout, allow_redirects=False
+            )
+        except requests.Timeout as exc:
+            raise TransportError(f"timed out on GET {path} ({type(exc).__name__})") from None
+        except requests.RequestException as exc:
+            raise TransportError(f"no answer to GET {path}: {_reason(exc)}") from None
+        if response.status_code >= 300:
+            raise api_error(response, f"GET {path}")
+        return response
+
+    def _wait(self, attempt: int, exc: RequestError) -> None:
+        with self._rand_lock:
+            rand = self._rand.random()
+        delay = self.settings.retry.delay(attempt, rand, getattr(exc, "retry_after", None))
+        logger.debug("attempt %d failed (%s); retrying in %.2f s", attempt, type(exc).__name__, delay)
+        time.sleep(delay)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the HTTP session and its cache connection."""
+        self.session.close()
+
+    def __enter__(self) -> DRSClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        cache = self.settings.cache_path or "off"
+        return f"DRSClient(endpoint={self.endpoint!r}, project_id={self.project_id!r}, cache={str(cache)!r}, auth=token)"
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """A short cause for a transport failure, without URLs that could carry secrets."""
+    text = str(exc)
+    for marker in ("Connection refused", "Connection reset", "Name or service not known",
+                   "Temporary failure in name resolution", "Remote end closed connection",
+                   "RemoteDisconnected", "certificate verify failed"):
+        if marker in text:
+            return marker.lower() if marker != "RemoteDisconnected" else "remote end closed connection"
+    return type(exc).__name__

@@ -1,0 +1,49 @@
+"""DRS endpoints per region (DOMAIN.md section 6).
+
+The pattern is ``https://drs.{region}.myhuaweicloud.com``; the SDK's one exception is
+``eu-west-101`` (``.eu`` domain). Huawei's v5 API page lists fewer regions than the SDK;
+this list is the SDK's and may grow, so a well-formed region that is not listed is
+accepted with a log warning rather than refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from .exceptions import ConfigurationError
+
+__all__ = ["KNOWN_REGIONS", "region_endpoint"]
+
+logger = logging.getLogger(__name__)
+
+#: Regions of the official SDK's DRS region list (``huaweicloudsdkdrs/v5/region/drs_region.py``).
+KNOWN_REGIONS: tuple[str, ...] = (
+    "eu-west-101", "cn-north-4", "cn-north-1", "cn-south-1", "cn-east-3", "cn-east-2",
+    "cn-north-2", "ap-southeast-3", "ap-southeast-1", "ap-southeast-2", "sa-brazil-1",
+    "la-south-2", "la-north-2", "na-mexico-1", "af-south-1", "cn-north-9", "cn-southwest-2",
+    "cn-south-2", "cn-south-4", "tr-west-1", "ap-southeast-4", "eu-west-0", "ru-moscow-1",
+    "ae-ad-1", "my-kualalumpur-1", "ru-northwest-2", "ap-southeast-5", "cn-east-5",
+    "cn-north-12", "cn-east-4", "cn-southwest-3", "cn-north-11", "af-north-1", "me-east-1",
+)
+
+_SPECIAL = {"eu-west-101": "https://drs.eu-west-101.myhuaweicloud.eu"}
+_REGION_SHAPE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,3}")
+
+
+def region_endpoint(region: str) -> str:
+    """Return the DRS endpoint of ``region``.
+
+    >>> region_endpoint("cn-south-2")
+    'https://drs.cn-south-2.myhuaweicloud.com'
+    >>> region_endpoint("eu-west-101")
+    'https://drs.eu-west-101.myhuaweicloud.eu'
+    """
+    if not isinstance(region, str) or not _REGION_SHAPE.fullmatch(region):
+        raise ConfigurationError(
+            f"invalid region {region!r}: expected a region ID such as 'cn-south-2'; "
+            f"known regions: {', '.join(KNOWN_REGIONS)}"
+        )
+    if region not in KNOWN_REGIONS:
+        logger.warning("region %r is not in the SDK's DRS region list; trying it anyway", region)
+    return _SPECIAL.get(region, f"https://drs.{region}.myhuaweicloud.com")

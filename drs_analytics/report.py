@@ -1,0 +1,112 @@
+"""CSV + PNG fleet reports, and reading them back.
+
+A report folder holds:
+
+=================  ==========================================================
+actions.csv        the tidy frame, one row per (job, action)
+matrix.csv         jobs x actions: ``True`` / ``False`` / empty (not reported)
+summary.csv        per action: available, unavailable, not reported, rates
+errors.csv         one row per job that could not be fetched
+availability.png   the heatmap (available / unavailable / not reported)
+=================  ==========================================================
+
+Every file is written to a temporary name and renamed into place, so a report
+folder never holds a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from .fetch import ERRORS_COLUMNS, FetchResult
+from .frame import FRAME_COLUMNS
+
+__all__ = ["REPORT_FILES", "read_actions", "render_heatmap", "write_report"]
+
+REPORT_FILES = ("actions.csv", "matrix.csv", "summary.csv", "errors.csv", "availability.png")
+
+_CATEGORY_COLUMNS = ("project_id", "job_id", "action", "current_action")
+
+
+def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _csv(frame: pd.DataFrame, path: Path, *, index: bool = False) -> None:
+    _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=index, encoding="utf-8", lineterminator="\n"))
+
+
+def render_heatmap(frame_or_matrix: pd.DataFrame, path: str | Path, *, dpi: int = 110) -> Path:
+    """Save the availability heatmap as a PNG sized for the number of jobs."""
+    from matplotlib.figure import Figure
+
+    from .plots import _as_matrix, plot_availability_matrix
+
+    matrix = _as_matrix(frame_or_matrix)
+    rows, cols = matrix.shape
+    fig = Figure(figsize=(max(7.0, 2.5 + 0.28 * cols), min(60.0, max(4.5, 2.4 + 0.045 * rows))), dpi=dpi)
+    ax = fig.add_subplot()
+    plot_availability_matrix(matrix, ax=ax)
+    fig.tight_layout()
+    path = Path(path)
+    _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
+    return path
+
+
+def write_report(result: FetchResult, out_dir: str | Path, *, png: bool = True) -> dict[str, Path]:
+    """Write the report files of ``result`` into ``out_dir`` (created if needed).
+
+    Returns
+    -------
+    dict
+        File name -> path, for the files written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {name: out / name for name in REPORT_FILES if png or not name.endswith(".png")}
+    frame = result.frame.copy()
+    frame["fetched_at"] = frame["fetched_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    _csv(frame, paths["actions.csv"])
+    _csv(result.matrix(), paths["matrix.csv"], index=True)
+    _csv(result.summary(), paths["summary.csv"], index=True)
+    _csv(result.errors, paths["errors.csv"])
+    if png:
+        render_heatmap(result.matrix(), paths["availability.png"])
+    return paths
+
+
+def read_actions(path: str | Path) -> pd.DataFrame:
+    """Read an ``actions.csv`` back into a tidy frame with the original dtypes."""
+    frame = pd.read_csv(path, dtype={c: "string" for c in _CATEGORY_COLUMNS}, keep_default_na=False,
+                        na_values={"current_action": [""]})
+    missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path} is not an actions.csv report: missing column(s) {', '.join(missing)}")
+    for col in _CATEGORY_COLUMNS:
+        frame[col] = frame[col].astype("category")
+    for col in ("available", "from_cache"):
+        frame[col] = frame[col].map({"True": True, "False": False, True: True, False: False}).astype(bool)
+    frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.as_unit("ns")
+    return frame[list(FRAME_COLUMNS)]
+
+
+def read_errors(path: str | Path) -> pd.DataFrame:
+    """Read an ``errors.csv`` back."""
+    frame = pd.read_csv(path, dtype={"status_code": "Int64", "attempts": "int64"}, keep_default_na=False,
+                        na_values=[""])
+    for col in ERRORS_COLUMNS:
+        if col not in ("status_code", "attempts"):
+            frame[col] = frame[col].astype("string")
+    return frame

@@ -1,0 +1,65 @@
+"""Shared fixtures: a live emulator on loopback, clients with a per-test cache file."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from drs_analytics import DRSClient, RetrySettings  # noqa: E402
+from drs_analytics.emulator import Emulator  # noqa: E402
+
+#: The API page's example: request path IDs and the 200 body.
+DOC_PROJECT_ID = "5237e10fe9aa4ad5b16b6a5245248314"
+DOC_JOB_ID = "163b98e8-6088-46c3-8b86-c18fea6jb502"
+DOC_AVAILABLE = ["CREATE", "CHOOSE_OBJECT", "PRE_CHECK"]
+DOC_UNAVAILABLE = ["START", "QUICK_START", "CHANGE", "RETRY"]
+DOC_CURRENT = "SWITCH_OVER"
+
+FAST_RETRY = RetrySettings(attempts=2, backoff=0.01, max_backoff=0.02, max_retry_after=0.05)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def emu():
+    """A fresh 40-job emulator per test (so overrides and counters never leak)."""
+    with Emulator(jobs=40, seed=11) as server:
+        yield server
+
+
+@pytest.fixture
+def make_client(emu, tmp_path):
+    """Factory: a client on ``emu`` with its cache in this test's folder."""
+    clients = []
+
+    def make(**kwargs):
+        kwargs.setdefault("endpoint", emu.url)
+        kwargs.setdefault("project_id", emu.project_id)
+        kwargs.setdefault("token", emu.token)
+        kwargs.setdefault("cache", tmp_path / "cache.sqlite")
+        kwargs.setdefault("retry", FAST_RETRY)
+        client = DRSClient(**kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+def served(emulator) -> int:
+    """Requests the emulator has answered on the actions route."""
+    return emulator.app.request_count
