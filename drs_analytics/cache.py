@@ -8,7 +8,8 @@ Caching rules:
   redacted from stored requests, and they are kept out of cache keys;
 * instead the key mixes in the credential's one-way ``identity`` hash, so two
   credentials sharing a file never read each other's answers;
-* SQLite runs in WAL mode with a busy timeout, so threads and processes can share it.
+* SQLite runs in WAL mode with a busy timeout and a connection per operation
+  (:mod:`drs_analytics.sqlite_cache`), so threads and processes can share one file.
 """
 
 from __future__ import annotations
@@ -85,11 +86,13 @@ def make_session(
     else:
         from requests_cache import CachedSession
 
+        from .sqlite_cache import PooledSQLiteCache
+
         cache_path = Path(cache_path).expanduser()
         cache_path.parent.mkdir(parents=True, exist_ok=True)
+        backend = PooledSQLiteCache(str(cache_path), wal=True, busy_timeout=BUSY_TIMEOUT_MS)
         session = CachedSession(
-            str(cache_path),
-            backend="sqlite",
+            backend=backend,
             expire_after=expire_after,
             allowable_codes=(200,),
             allowable_methods=("GET",),
@@ -98,8 +101,6 @@ def make_session(
             key_fn=functools.partial(cache_key, identity=identity),
             filter_fn=is_cacheable,
             stale_if_error=False,
-            wal=True,
-            busy_timeout=BUSY_TIMEOUT_MS,
         )
         logger.debug("HTTP cache at %s (fresh for %s s)", cache_path, expire_after)
     _mount_pool(session, max_connections)

@@ -139,6 +139,7 @@ class DRSClient:
             max_connections=self.settings.max_connections,
         )
         self._headers = {"Content-Type": "application/json", "X-Language": self.settings.language}
+        self._send_kwargs = {} if session is not None else _environment_settings(self.session, self.endpoint)
         self._rand = random.Random()
         self._rand_lock = threading.Lock()
 
@@ -215,7 +216,8 @@ class DRSClient:
         url = self.endpoint + path
         try:
             response = self.session.get(
-                url, headers=self._headers, auth=self._auth, timeout=self.settings.timeout, allow_redirects=False
+                url, headers=self._headers, auth=self._auth, timeout=self.settings.timeout, allow_redirects=False,
+                **self._send_kwargs,
             )
         except requests.Timeout as exc:
             raise TransportError(f"timed out on GET {path} ({type(exc).__name__})") from None
@@ -246,6 +248,20 @@ class DRSClient:
     def __repr__(self) -> str:
         cache = self.settings.cache_path or "off"
         return f"DRSClient(endpoint={self.endpoint!r}, project_id={self.project_id!r}, cache={str(cache)!r}, auth=token)"
+
+
+def _environment_settings(session: requests.Session, endpoint: str) -> dict[str, Any]:
+    """Proxy and CA-bundle settings from the environment, read once instead of per request.
+
+    requests re-reads ``*_PROXY``/``NO_PROXY`` and ``REQUESTS_CA_BUNDLE`` on every call
+    (about 1 ms each); resolving them at construction keeps them honoured at a fraction
+    of the cost.
+    """
+    if not session.trust_env:
+        return {}
+    settings = session.merge_environment_settings(endpoint, {}, None, None, None)
+    session.trust_env = False
+    return {"proxies": settings["proxies"], "verify": settings["verify"]}
 
 
 def _reason(exc: requests.RequestException) -> str:

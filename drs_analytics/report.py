@@ -17,7 +17,7 @@ folder never holds a half-written file.
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,8 +34,11 @@ _CATEGORY_COLUMNS = ("project_id", "job_id", "action", "current_action")
 
 
 def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    """Write through ``write(tmp_name)`` beside ``path``, then rename into place.
+
+    The writer creates the temporary file itself, so it gets the usual permissions (umask).
+    """
+    tmp = str(path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp"))
     try:
         write(tmp)
         os.replace(tmp, path)

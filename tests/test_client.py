@@ -174,3 +174,18 @@ def test_unreachable_endpoint_is_a_transport_error(make_client):
     with pytest.raises(TransportError, match="connection refused") as info:
         client.get_actions("163b98e8-6088-46c3-8b86-c18fea6jb502")
     assert info.value.status_code is None and info.value.attempts == 2
+
+
+def test_proxy_and_ca_bundle_environment_is_honoured(monkeypatch, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not used")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with DRSClient(region="cn-south-2", project_id="p1", token="t", cache=False) as c:
+        assert c._send_kwargs["proxies"]["https"] == "http://proxy.invalid:3128"
+        assert c._send_kwargs["verify"] == str(bundle)
+    monkeypatch.setenv("NO_PROXY", "myhuaweicloud.com")
+    with DRSClient(region="cn-south-2", project_id="p1", token="t", cache=False) as c:
+        assert "https" not in c._send_kwargs["proxies"]

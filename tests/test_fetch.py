@@ -176,3 +176,40 @@ def test_series_input_and_type_errors(emu, client):
         fetch_actions(emu.job_ids[0], client=client)
     with pytest.raises(ValueError, match="max_workers"):
         fetch_actions([], client=client, max_workers=0)
+
+
+CHILD = """
+import sys
+from drs_analytics import DRSClient, fetch_actions
+url, project, token, path, ids_file = sys.argv[1:6]
+ids = open(ids_file).read().split()
+with DRSClient(endpoint=url, project_id=project, token=token, cache=path, expire_after=0.2) as client:
+    for _ in range(8):
+        result = fetch_actions(ids, client=client, max_workers=16, progress=False)
+        assert len(result.errors) == 0, result.errors["error_msg"].tolist()
+print("ok", len(result.jobs))
+"""
+
+
+def test_two_processes_share_one_cache_file(emu, make_client, tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared-proc.sqlite"
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("\n".join(emu.job_ids))
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, emu.url, emu.project_id, emu.token, str(path), str(ids_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    client = make_client(cache=path, expire_after=0.2)  # short freshness: both processes keep writing
+    rounds = 0
+    while (child.poll() is None or rounds < 3) and rounds < 200:
+        result = fetch_actions(emu.job_ids, client=client, max_workers=16, progress=False)
+        assert len(result.errors) == 0, result.errors["error_msg"].tolist()
+        rounds += 1
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err[-2000:]
+    assert out.split() == ["ok", str(len(emu.job_ids))]
+    assert client.cache.responses.count() == len(emu.job_ids)
+    assert rounds > 3  # the two processes really overlapped

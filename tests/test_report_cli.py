@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import numpy as np
@@ -56,6 +57,9 @@ def test_write_report_round_trip(emu, client, tmp_path):
     assert errors["job_id"].tolist() == ["00000000-0000-4000-8000-000000000jb000"]
     assert errors["status_code"].tolist() == [400]
     assert not list(tmp_path.glob(".*.tmp"))  # no temp file left behind
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "actions.csv").stat().st_mode & 0o777 == 0o666 & ~umask  # not a private temp file
 
 
 def _env(monkeypatch, emu):

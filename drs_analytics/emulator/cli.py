@@ -1,0 +1,163 @@
+"""The ``drs-analytics emulator`` subcommand: run the emulator until interrupted.
+
+On start it prints three ``KEY=value`` lines a shell or a test can parse, then
+one human line starting with ``#`` (a shell comment)::
+
+    DRS_ENDPOINT=http://127.0.0.1:8080
+    DRS_PROJECT_ID=5237e10fe9aa4ad5b16b6a5245248314
+    DRS_AUTH_TOKEN=...
+    # DRS emulator: 300 jobs (seed 7) at http://127.0.0.1:8080. Press Ctrl+C to stop.
+
+SIGINT or SIGTERM stops it cleanly (exit status 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import signal
+import sys
+import threading
+from typing import Any
+
+from .app import IDLE_CURRENT_ACTION_CHOICES
+from .faults import Faults
+from .server import Emulator
+
+__all__ = ["add_arguments", "main", "run"]
+
+logger = logging.getLogger(__name__)
+
+_FAULT_OPTIONS = {
+    "fault_500": "error_500",
+    "fault_429": "throttle_429",
+    "fault_reset": "reset",
+    "fault_malformed": "malformed",
+    "fault_slow": "slow",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the emulator options to a (sub)parser.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        Parser of the ``emulator`` subcommand.
+    """
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8080, help="port to bind, 0 for a free one (default: %(default)s)")
+    parser.add_argument("--jobs", type=int, default=300, help="synthetic fleet size (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=7, help="fleet and fault seed (default: %(default)s)")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added latency per answer (default: 0)")
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="uniform extra latency up to this (default: 0)")
+    parser.add_argument("--token", default=None, help="accepted X-Auth-Token (default: random)")
+    parser.add_argument("--project-id", default=None, help="tenant project ID (default: derived from the seed)")
+    parser.add_argument(
+        "--idle-current-action",
+        choices=IDLE_CURRENT_ACTION_CHOICES,
+        default="null",
+        help="how an idle job's current_action is rendered (default: %(default)s)",
+    )
+    faults = parser.add_argument_group("faults", "rates between 0 and 1, all 0 by default")
+    for option in _FAULT_OPTIONS:
+        flag = "--" + option.replace("_", "-")
+        faults.add_argument(flag, type=float, default=0.0, metavar="RATE")
+    faults.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds of 429s (default: 1)")
+    faults.add_argument("--slow-seconds", type=float, default=1.0, help="delay of slow answers (default: 1)")
+
+
+def _faults(args: argparse.Namespace) -> Faults | None:
+    """Build the ``Faults`` of the parsed options, ``None`` when all rates are 0."""
+    rates = {field: getattr(args, option) for option, field in _FAULT_OPTIONS.items()}
+    faults = Faults(**rates, retry_after=args.retry_after, slow_seconds=args.slow_seconds)
+    return faults if faults.enabled else None
+
+
+def _announce(emulator: Emulator) -> None:
+    """Print the ``KEY=value`` lines and the human line, flushed."""
+    for key, value in (
+        ("DRS_ENDPOINT", emulator.url),
+        ("DRS_PROJECT_ID", emulator.project_id),
+        ("DRS_AUTH_TOKEN", emulator.token),
+    ):
+        print(f"{key}={shlex.quote(value)}")
+    print(
+        f"# DRS emulator: {len(emulator.fleet)} jobs (seed {emulator.seed}) at {emulator.url}. Press Ctrl+C to stop.",
+        flush=True,
+    )
+
+
+def _wait_for_signal() -> None:
+    """Block until SIGINT or SIGTERM (or KeyboardInterrupt outside the main thread)."""
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
+
+    def _handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, _handler)
+    except ValueError:  # not the main thread: rely on KeyboardInterrupt
+        pass
+    try:
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the emulator until SIGINT/SIGTERM.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Options added by :func:`add_arguments`.
+
+    Returns
+    -------
+    int
+        0 after a clean stop, 2 for invalid options, 1 if the port cannot be bound.
+    """
+    try:
+        emulator = Emulator(
+            jobs=args.jobs,
+            seed=args.seed,
+            host=args.host,
+            port=args.port,
+            token=args.token,
+            project_id=args.project_id,
+            latency_ms=args.latency_ms,
+            jitter_ms=args.jitter_ms,
+            faults=_faults(args),
+            idle_current_action=args.idle_current_action,
+        )
+    except ValueError as exc:
+        print(f"drs-analytics emulator: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        emulator.start()
+    except OSError as exc:
+        print(f"drs-analytics emulator: error: cannot bind {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        _announce(emulator)
+        _wait_for_signal()
+    finally:
+        emulator.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m drs_analytics.emulator``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m drs_analytics.emulator", description="Run a local DRS v5 job-actions API emulator."
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
