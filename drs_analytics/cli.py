@@ -9,6 +9,7 @@ on stderr, never a traceback. Credentials come from the environment only
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._version import __version__
+from .auth import TOKEN_ENV
 from .exceptions import DRSAnalyticsError
 
 __all__ = ["main"]
@@ -29,6 +31,26 @@ class UsageError(Exception):
 
 
 # -- argument parsing -------------------------------------------------------------------------
+def _number(kind: type, low: float, strict: bool):
+    """An argparse type: a number >= low (> low when strict), with a clear message."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}") from None
+        if value < low or (strict and value == low):
+            raise argparse.ArgumentTypeError(f"{text} must be {'>' if strict else '>='} {low:g}")
+        return value
+
+    return parse
+
+
+_positive = _number(float, 0, strict=True)
+_non_negative = _number(float, 0, strict=False)
+_count = _number(int, 1, strict=False)
+
+
 def _connection_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection (token from $DRS_AUTH_TOKEN)")
     group.add_argument("--endpoint", default=os.environ.get(ENV_ENDPOINT), help=f"API base URL (default ${ENV_ENDPOINT})")
@@ -36,12 +58,14 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--project-id", default=os.environ.get(ENV_PROJECT), help=f"project ID (default ${ENV_PROJECT})")
     group.add_argument("--cache", default=None, metavar="PATH", help="HTTP cache file (default: user cache directory)")
     group.add_argument("--no-cache", action="store_true", help="do not read or write the HTTP cache")
-    group.add_argument("--expire-after", type=float, default=300.0, metavar="SECONDS", help="cache freshness (default 300)")
-    group.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="read timeout (default 30)")
-    group.add_argument("--language", default="en-us", choices=("en-us", "zh-cn"))
+    group.add_argument("--expire-after", type=_non_negative, default=300.0, metavar="SECONDS", help="cache freshness (default 300)")
+    group.add_argument("--timeout", type=_positive, default=30.0, metavar="SECONDS", help="read timeout (default 30)")
+    group.add_argument("--language", default="en-us", choices=("en-us", "zh-cn"),
+                       help="X-Language of the requests: language of API error messages (default en-us)")
     parser.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="job IDs (or use --jobs-file)")
-    parser.add_argument("--jobs-file", metavar="FILE", help="file with one job ID per line; '-' reads stdin")
-    parser.add_argument("--workers", type=int, default=16, help="concurrent requests (default 16)")
+    parser.add_argument("--jobs-file", metavar="FILE",
+                        help="file with one job ID per line ('#' starts a comment); '-' reads stdin")
+    parser.add_argument("--workers", type=_count, default=16, help="concurrent requests (default 16)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -51,10 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="fetch a synthetic fleet from the built-in emulator and write a report")
-    demo.add_argument("--jobs", type=int, default=300, help="fleet size (default 300)")
+    demo.add_argument("--jobs", type=_count, default=300, help="fleet size (default 300)")
     demo.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
-    demo.add_argument("--latency-ms", type=float, default=20.0, help="emulated server latency (default 20)")
-    demo.add_argument("--workers", type=int, default=16, help="concurrent requests (default 16)")
+    demo.add_argument("--latency-ms", type=_non_negative, default=20.0, help="emulated server latency (default 20)")
+    demo.add_argument("--workers", type=_count, default=16, help="concurrent requests (default 16)")
     demo.add_argument("--out", default="drs-report", help="report folder (default ./drs-report)")
 
     fetch = sub.add_parser("fetch", help="fetch job actions and write the tidy CSV (stdout or --output)")
@@ -73,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+def _id_lines(text: str) -> list[str]:
+    """Job IDs from text: one per line; blank lines and '#' comments ignored."""
+    return [line for line in (raw.split("#", 1)[0].strip() for raw in text.splitlines()) if line]
+
+
 def _read_job_ids(args: argparse.Namespace) -> list[str]:
     ids = list(args.job_ids)
     if args.jobs_file:
@@ -80,9 +109,9 @@ def _read_job_ids(args: argparse.Namespace) -> list[str]:
             text = sys.stdin.read() if args.jobs_file == "-" else Path(args.jobs_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read job IDs from {args.jobs_file}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
-        ids += [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        ids += _id_lines(text)
     elif not ids and not sys.stdin.isatty():
-        ids += [line.strip() for line in sys.stdin if line.strip() and not line.lstrip().startswith("#")]
+        ids += _id_lines(sys.stdin.read())
     if not ids:
         raise UsageError("no job IDs: give them as arguments, with --jobs-file FILE, or on stdin")
     return ids
@@ -95,17 +124,27 @@ def _client(args: argparse.Namespace):
         raise UsageError(f"no project ID: pass --project-id or set ${ENV_PROJECT}")
     if not (args.endpoint or args.region):
         raise UsageError(f"no endpoint: pass --endpoint/--region or set ${ENV_ENDPOINT}/${ENV_REGION}")
+    if not os.environ.get(TOKEN_ENV, "").strip():
+        raise UsageError(f"no auth token: set the {TOKEN_ENV} environment variable")
     cache = False if args.no_cache else args.cache
     return DRSClient(endpoint=args.endpoint if not args.region else None, region=args.region,
                      project_id=args.project_id, cache=cache, expire_after=args.expire_after,
                      timeout=(min(5.0, args.timeout), args.timeout), language=args.language)
 
 
+def _check_out_dir(path: str) -> None:
+    if Path(path).exists() and not Path(path).is_dir():
+        raise UsageError(f"--out {path} exists and is not a folder")
+
+
+def _check_out_file(path: str | None) -> None:
+    if path and Path(path).is_dir():
+        raise UsageError(f"--output {path} is a folder; give a file name")
+
+
 def _fetch(args: argparse.Namespace):
     from .fetch import fetch_actions
 
-    if args.workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {args.workers}")
     job_ids = _read_job_ids(args)
     with _client(args) as client:
         return fetch_actions(job_ids, client=client, max_workers=args.workers,
@@ -119,7 +158,7 @@ def _failure_line(result) -> str | None:
         return None
     first = errors.iloc[0]
     if len(result.jobs) == 0 and errors["error_type"].nunique() == 1 and errors["error_code"].nunique(dropna=False) == 1:
-        return f"error: all {len(errors)} jobs failed: {first['error_msg']}"
+        return f"error: all {len(errors)} job{'s' if len(errors) != 1 else ''} failed: {first['error_msg']}"
     return f"warning: {len(errors)} of {result.requested} jobs failed (first: {first['job_id']}: {first['error_msg']})"
 
 
@@ -132,6 +171,7 @@ def _finish(result) -> int:
 
 # -- commands ---------------------------------------------------------------------------------
 def cmd_fetch(args: argparse.Namespace) -> int:
+    _check_out_file(args.output)
     result = _fetch(args)
     frame = result.frame.copy()
     frame["fetched_at"] = frame["fetched_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -139,6 +179,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         from .report import _csv
 
         _csv(frame, Path(args.output))
+        print(f"{len(result.jobs)} jobs, {len(result.frame)} rows, {len(result.errors)} errors -> {args.output}")
     else:
         frame.to_csv(sys.stdout, index=False, lineterminator="\n")
     return _finish(result)
@@ -147,6 +188,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
+    _check_out_dir(args.out)
     result = _fetch(args)
     paths = write_report(result, args.out)
     print(f"{len(result.jobs)} jobs, {len(result.frame)} rows, {len(result.errors)} errors; "
@@ -160,8 +202,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .fetch import fetch_actions
     from .report import write_report
 
-    if args.jobs < 1 or args.workers < 1:
-        raise UsageError("--jobs and --workers must be at least 1")
+    _check_out_dir(args.out)
     with Emulator(jobs=args.jobs, seed=args.seed, latency_ms=args.latency_ms) as emu, \
             tempfile.TemporaryDirectory(prefix="drs-demo-") as tmp, \
             DRSClient(endpoint=emu.url, project_id=emu.project_id, token=emu.token,
@@ -194,9 +235,21 @@ def _print_summary(result, again, cold: float, warm: float) -> None:
 COMMANDS = {"demo": cmd_demo, "fetch": cmd_fetch, "report": cmd_report}
 
 
+def _log_to_stderr() -> None:
+    """Show the package's warnings (e.g. an unknown region) as 'warning: ...' lines."""
+    logger = logging.getLogger("drs_analytics")
+    if not any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.NullHandler) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``drs-analytics`` command."""
     args = _parser().parse_args(argv)
+    _log_to_stderr()
     if args.command == "emulator":
         from .emulator import cli as emulator_cli
 

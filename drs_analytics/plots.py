@@ -72,8 +72,10 @@ class _MatrixPlotter:
         n_rows, n_cols = self.state.shape
         kwargs.setdefault("interpolation", "nearest")
         kwargs.setdefault("aspect", "auto")
-        ax.imshow(self.state if n_rows else np.zeros((0, max(n_cols, 1))),
-                  cmap=ListedColormap(STATE_COLORS), vmin=-0.5, vmax=2.5, **kwargs)
+        if n_rows and n_cols:
+            ax.imshow(self.state, cmap=ListedColormap(STATE_COLORS), vmin=-0.5, vmax=2.5, **kwargs)
+        else:
+            ax.text(0.5, 0.5, "no jobs to show", ha="center", va="center", transform=ax.transAxes, color="#666666")
         ax.set_xticks(range(n_cols), self.col_labels, rotation=90, fontsize=8)
         for bound in self._visible_bounds(ax):
             ax.axhline(bound - 0.5, color="white", linewidth=0.6)
@@ -82,11 +84,12 @@ class _MatrixPlotter:
         else:
             ax.set_yticks([])
             ax.set_ylabel(f"{n_rows} jobs" + (" (grouped by action signature)" if self.group_bounds else ""))
-        ax.set_title(f"Action availability: {n_rows} jobs x {n_cols} actions", loc="left")
+        ax.set_title(f"Action availability: {n_rows} jobs x {n_cols} actions", loc="left", pad=20 if legend else 6)
         if legend:
             handles = [Patch(facecolor=c, edgecolor="#999999", label=f"{lab} ({self.counts[lab]:,})")
                        for lab, c in zip(STATE_LABELS[::-1], STATE_COLORS[::-1])]
-            ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.04), ncol=3, frameon=False, fontsize=8)
+            ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False, fontsize=8,
+                      borderaxespad=0.2, handlelength=1.2, columnspacing=1.0)
 
     def _visible_bounds(self, ax: Any) -> list[int]:
         """Group separators worth drawing: between groups of 3+ rows, while rows are 2pt+ high."""

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .fetch import ERRORS_COLUMNS, FetchResult
 from .frame import FRAME_COLUMNS
+from .vocabulary import order_actions
 
 __all__ = ["REPORT_FILES", "read_actions", "render_heatmap", "write_report"]
 
@@ -91,18 +92,28 @@ def write_report(result: FetchResult, out_dir: str | Path, *, png: bool = True) 
 
 
 def read_actions(path: str | Path) -> pd.DataFrame:
-    """Read an ``actions.csv`` back into a tidy frame with the original dtypes."""
-    frame = pd.read_csv(path, dtype={c: "string" for c in _CATEGORY_COLUMNS}, keep_default_na=False,
+    """Read an ``actions.csv`` back into a tidy frame with the original dtypes and order.
+
+    Category orders are rebuilt as :func:`~drs_analytics.fetch_actions` makes them:
+    jobs (and projects) in file order, actions documented ones first.
+    """
+    frame = pd.read_csv(path, dtype={c: str for c in _CATEGORY_COLUMNS}, keep_default_na=False,
                         na_values={"current_action": [""]})
     missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{path} is not an actions.csv report: missing column(s) {', '.join(missing)}")
-    for col in _CATEGORY_COLUMNS:
-        frame[col] = frame[col].astype("category")
+    for col in ("project_id", "job_id"):
+        frame[col] = _categorical(frame[col], list(dict.fromkeys(frame[col])))
+    frame["action"] = _categorical(frame["action"], order_actions(frame["action"]))
+    frame["current_action"] = _categorical(frame["current_action"], sorted(frame["current_action"].dropna().unique()))
     for col in ("available", "from_cache"):
         frame[col] = frame[col].map({"True": True, "False": False, True: True, False: False}).astype(bool)
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.as_unit("ns")
     return frame[list(FRAME_COLUMNS)]
+
+
+def _categorical(values: pd.Series, categories: list) -> pd.Categorical:
+    return pd.Categorical(values, categories=pd.Index(categories, dtype=object).astype(str))
 
 
 def read_errors(path: str | Path) -> pd.DataFrame:

@@ -50,9 +50,7 @@ def test_write_report_round_trip(emu, client, tmp_path):
     result = fetch_actions(emu.job_ids + ["00000000-0000-4000-8000-000000000jb000"], client=client, progress=False)
     write_report(result, tmp_path, png=False)
     back = read_actions(tmp_path / "actions.csv")
-    pd.testing.assert_frame_equal(back.astype({c: str for c in ("project_id", "job_id", "action")}),
-                                  result.frame.astype({c: str for c in ("project_id", "job_id", "action")}),
-                                  check_categorical=False, check_dtype=False)
+    pd.testing.assert_frame_equal(back, result.frame)  # dtypes and category orders included
     errors = read_errors(tmp_path / "errors.csv")
     assert errors["job_id"].tolist() == ["00000000-0000-4000-8000-000000000jb000"]
     assert errors["status_code"].tolist() == [400]
@@ -147,3 +145,59 @@ def test_heatmap_png_has_a_row_per_job(emu, client, tmp_path):
     order = np.argsort(-(state == 2).sum(axis=0), kind="stable")
     assert (np.asarray(image) == state[:, order]).all()
     assert len(STATE_COLORS) == 3
+
+
+def test_report_with_no_data_is_written_without_warnings(tmp_path):
+    import warnings
+
+    from drs_analytics.report import render_heatmap
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        render_heatmap(pd.DataFrame({"job_id": [], "action": [], "available": []}), tmp_path / "empty.png")
+    assert (tmp_path / "empty.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_jobs_file_comments_and_bad_numbers(emu, monkeypatch, tmp_path, capsys):
+    _env(monkeypatch, emu)
+    jobs = tmp_path / "jobs.txt"
+    jobs.write_text(f"{emu.job_ids[0]}   # prod db\r\n\t\n  # comment\n{emu.job_ids[1]}\n")
+    assert main(["fetch", "--no-cache", "--jobs-file", str(jobs), "-o", str(tmp_path / "a.csv")]) == 0
+    assert read_actions(tmp_path / "a.csv")["job_id"].cat.categories.tolist() == emu.job_ids[:2]
+    for argv in (["--expire-after", "-5"], ["--timeout", "0"], ["--workers", "0"]):
+        with pytest.raises(SystemExit) as info:
+            main(["fetch", *argv, emu.job_ids[0]])
+        assert info.value.code == 2
+    (tmp_path / "file").write_text("x")
+    assert main(["report", "--out", str(tmp_path / "file"), emu.job_ids[0]]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+
+
+def test_emulator_command_writes_env_and_job_id_files(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env_file, ids_file = tmp_path / "emu.env", tmp_path / "jobs.txt"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "drs_analytics.cli", "emulator", "--port", "0", "--jobs", "12",
+         "--env-file", str(env_file), "--job-ids-file", str(ids_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("DRS_ENDPOINT=http://127.0.0.1:")
+        lines = env_file.read_text().splitlines()
+        assert [line.split("=")[0] for line in lines] == ["export DRS_ENDPOINT", "export DRS_PROJECT_ID", "export DRS_AUTH_TOKEN"]
+        assert lines[0] == "export " + first.strip()
+        assert len(ids_file.read_text().split()) == 12
+    finally:
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 10
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=5)
+    assert proc.returncode == 0

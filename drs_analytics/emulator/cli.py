@@ -19,6 +19,7 @@ import shlex
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from .app import IDLE_CURRENT_ACTION_CHOICES
@@ -60,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="null",
         help="how an idle job's current_action is rendered (default: %(default)s)",
     )
+    parser.add_argument("--env-file", metavar="FILE",
+                        help="also write 'export DRS_ENDPOINT=...' lines here, for '. FILE' in a shell")
+    parser.add_argument("--job-ids-file", metavar="FILE", help="write the fleet's job IDs here, one per line")
     faults = parser.add_argument_group("faults", "rates between 0 and 1, all 0 by default")
     for option in _FAULT_OPTIONS:
         flag = "--" + option.replace("_", "-")
@@ -75,13 +79,22 @@ def _faults(args: argparse.Namespace) -> Faults | None:
     return faults if faults.enabled else None
 
 
+def _variables(emulator: Emulator) -> list[tuple[str, str]]:
+    return [("DRS_ENDPOINT", emulator.url), ("DRS_PROJECT_ID", emulator.project_id), ("DRS_AUTH_TOKEN", emulator.token)]
+
+
+def _write_files(emulator: Emulator, args: argparse.Namespace) -> None:
+    """Write the ``--job-ids-file`` and ``--env-file`` (before announcing readiness)."""
+    if getattr(args, "job_ids_file", None):
+        Path(args.job_ids_file).write_text("".join(f"{job_id}\n" for job_id in emulator.job_ids), encoding="utf-8")
+    if getattr(args, "env_file", None):
+        lines = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in _variables(emulator))
+        Path(args.env_file).write_text(lines, encoding="utf-8")
+
+
 def _announce(emulator: Emulator) -> None:
     """Print the ``KEY=value`` lines and the human line, flushed."""
-    for key, value in (
-        ("DRS_ENDPOINT", emulator.url),
-        ("DRS_PROJECT_ID", emulator.project_id),
-        ("DRS_AUTH_TOKEN", emulator.token),
-    ):
+    for key, value in _variables(emulator):
         print(f"{key}={shlex.quote(value)}")
     print(
         f"# DRS emulator: {len(emulator.fleet)} jobs (seed {emulator.seed}) at {emulator.url}. Press Ctrl+C to stop.",
@@ -123,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
     Returns
     -------
     int
-        0 after a clean stop, 2 for invalid options, 1 if the port cannot be bound.
+        0 after a clean stop, 2 for invalid options or an unwritable file, 1 if the port
+        cannot be bound.
     """
     try:
         emulator = Emulator(
@@ -147,6 +161,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"drs-analytics emulator: error: cannot bind {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
     try:
+        try:
+            _write_files(emulator, args)
+        except OSError as exc:
+            print(f"drs-analytics emulator: error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+            return 2
         _announce(emulator)
         _wait_for_signal()
     finally:
