@@ -24,7 +24,7 @@ from .exceptions import (
     ThrottledError,
     TransportError,
 )
-from .fetch import ActionConflictWarning, FetchResult, fetch_actions
+from .fetch import ActionConflictWarning, FetchAborted, FetchResult, fetch_actions
 from .frame import action_summary, availability_matrix
 from .plots import plot_availability_matrix
 from .report import read_actions, write_report
@@ -41,6 +41,7 @@ __all__ = [
     "ConfigurationError",
     "DRSAnalyticsError",
     "DRSClient",
+    "FetchAborted",
     "FetchResult",
     "InvalidIDError",
     "JobActions",

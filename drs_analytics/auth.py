@@ -30,8 +30,8 @@ class TokenAuth(requests.auth.AuthBase):
     def __init__(self, token: str) -> None:
         if not isinstance(token, str) or not token.strip():
             raise ConfigurationError("the auth token is empty; pass token= or set " + TOKEN_ENV)
-        if any(c in token for c in "\r\n\0"):
-            raise ConfigurationError("the auth token contains a line break or NUL character")
+        if not all(33 <= ord(c) <= 126 for c in token):
+            raise ConfigurationError("the auth token must be printable ASCII without spaces (is it the right value?)")
         self._token = token
 
     @property

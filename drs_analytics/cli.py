@@ -157,9 +157,9 @@ def _failure_line(result) -> str | None:
     if not len(errors):
         return None
     first = errors.iloc[0]
-    if len(result.jobs) == 0 and errors["error_type"].nunique() == 1 and errors["error_code"].nunique(dropna=False) == 1:
-        return f"error: all {len(errors)} job{'s' if len(errors) != 1 else ''} failed: {first['error_msg']}"
-    return f"warning: {len(errors)} of {result.requested} jobs failed (first: {first['job_id']}: {first['error_msg']})"
+    if len(result.jobs) == 0:
+        return f"error: all {len(errors)} job{'s' if len(errors) != 1 else ''} failed: {first['detail']}"
+    return f"warning: {len(errors)} of {result.requested} jobs failed (first: {first['job_id']}: {first['detail']})"
 
 
 def _finish(result) -> int:
@@ -172,16 +172,14 @@ def _finish(result) -> int:
 # -- commands ---------------------------------------------------------------------------------
 def cmd_fetch(args: argparse.Namespace) -> int:
     _check_out_file(args.output)
-    result = _fetch(args)
-    frame = result.frame.copy()
-    frame["fetched_at"] = frame["fetched_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if args.output:
-        from .report import _csv
+    from .report import write_csv
 
-        _csv(frame, Path(args.output))
+    result = _fetch(args)
+    if args.output:
+        write_csv(result.frame, args.output)
         print(f"{len(result.jobs)} jobs, {len(result.frame)} rows, {len(result.errors)} errors -> {args.output}")
     else:
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        write_csv(result.frame, sys.stdout)
     return _finish(result)
 
 

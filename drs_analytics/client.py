@@ -7,6 +7,7 @@ import random
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import requests
@@ -38,7 +39,9 @@ __all__ = ["DRSClient"]
 
 logger = logging.getLogger(__name__)
 
-_RETRYABLE = (TransportError, ServerError, ThrottledError)
+#: Failures worth another attempt. A malformed 200 is usually a truncated transfer.
+_RETRYABLE = (TransportError, ServerError, ThrottledError, MalformedResponseError)
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 
 
 def _endpoint(endpoint: str | None, region: str | None) -> str:
@@ -52,6 +55,13 @@ def _endpoint(endpoint: str | None, region: str | None) -> str:
         raise ConfigurationError(f"invalid endpoint {endpoint!r}: it must start with https:// (or http:// for a local emulator)")
     if any(c in endpoint for c in "?#") or any(c.isspace() for c in endpoint):
         raise ConfigurationError(f"invalid endpoint {endpoint!r}: no query, fragment or spaces allowed")
+    host = urlsplit(endpoint).netloc.rsplit("@", 1)[-1]
+    host = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    if endpoint.startswith("http://") and not (host in _LOOPBACK or host.startswith("127.")):
+        raise ConfigurationError(
+            f"invalid endpoint {endpoint!r}: plain http:// would send the token in clear text; "
+            "use https:// (http:// is accepted for loopback emulators only)"
+        )
     return endpoint.rstrip("/")
 
 
@@ -185,7 +195,7 @@ class DRSClient:
             attempt += 1
             try:
                 response = self._send(path)
-                available, unavailable, current = parsed_actions(response)
+                available, unavailable, current = self._parse(response, path)
                 return JobActions(
                     job_id=job_id,
                     available=available,
@@ -196,12 +206,6 @@ class DRSClient:
                     request_id=response.headers.get("X-Request-Id"),
                     attempts=attempt,
                 )
-            except MalformedResponseError as exc:
-                exc.attempts = attempt
-                exc.status_code = response.status_code
-                exc.request_id = response.headers.get("X-Request-Id")
-                exc.args = (f"HTTP {response.status_code} from GET {path}: {exc}",)
-                raise
             except _RETRYABLE as exc:
                 if attempt >= self.settings.retry.attempts:
                     exc.attempts = attempt
@@ -210,6 +214,16 @@ class DRSClient:
             except RequestError as exc:
                 exc.attempts = attempt
                 raise
+
+    @staticmethod
+    def _parse(response: Any, path: str) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+        try:
+            return parsed_actions(response)
+        except MalformedResponseError as exc:
+            raise MalformedResponseError(
+                f"HTTP {response.status_code} from GET {path}: {exc}", status_code=response.status_code,
+                error_msg=str(exc), request_id=response.headers.get("X-Request-Id"),
+            ) from None
 
     def _send(self, path: str) -> Any:
         """One GET; returns a 2xx response or raises a RequestError."""

@@ -3,127 +3,90 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import warnings
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .exceptions import RequestError
-from .frame import action_summary, availability_matrix, build_frames
+from .exceptions import (
+    AuthenticationError,
+    DRSAnalyticsError,
+    InvalidIDError,
+    PermissionDeniedError,
+    RequestError,
+    TransportError,
+)
+from .frame import build_frames
 from .responses import JobActions
+from .result import ERRORS_COLUMNS, FetchResult, error_record, errors_frame, input_label
 from .validation import id_problem
 
 if TYPE_CHECKING:
     from .client import DRSClient
 
-__all__ = ["ERRORS_COLUMNS", "ActionConflictWarning", "FetchResult", "fetch_actions"]
+__all__ = ["ABORT_AFTER", "ERRORS_COLUMNS", "ActionConflictWarning", "FetchAborted", "FetchResult", "fetch_actions"]
 
 logger = logging.getLogger(__name__)
 
-#: Columns of ``FetchResult.errors``.
-ERRORS_COLUMNS = ("job_id", "status_code", "error_code", "error_msg", "attempts", "error_type", "request_id")
-
 #: Fetches of at least this many jobs show a progress bar unless ``progress=False``.
 PROGRESS_MIN_JOBS = 50
+#: After this many failures in a row that will fail every job (401, 403, no connection)
+#: and no success at all, the remaining jobs are not attempted.
+ABORT_AFTER = 20
+_FLEET_WIDE = (AuthenticationError, PermissionDeniedError, TransportError)
 
 
 class ActionConflictWarning(UserWarning):
     """A job listed an action as both available and unavailable (kept as unavailable)."""
 
 
-@dataclass
-class FetchResult:
-    """What :func:`fetch_actions` returns.
+class FetchAborted(DRSAnalyticsError):
+    """A job not attempted because the fetch was failing for every job (see :data:`ABORT_AFTER`)."""
 
-    Attributes
-    ----------
-    frame : DataFrame
-        Tidy: one row per (job, action); see :data:`~drs_analytics.frame.FRAME_COLUMNS`.
-    jobs : DataFrame
-        One row per fetched job.
-    errors : DataFrame
-        One row per job that could not be fetched; see :data:`ERRORS_COLUMNS`.
-    conflicts : DataFrame
-        (job_id, action) pairs a job listed as both available and unavailable.
-    project_id : str
-    requested : int
-        Distinct job IDs asked for (``len(jobs) + len(errors)``).
-    started_at : datetime
-    elapsed : float
-        Seconds the fetch took.
-    """
 
-    frame: pd.DataFrame
-    jobs: pd.DataFrame
-    errors: pd.DataFrame
-    conflicts: pd.DataFrame
-    project_id: str
-    requested: int
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    elapsed: float = 0.0
+class _Breaker:
+    """Stops a fetch that can only fail: ABORT_AFTER fleet-wide failures and no success."""
 
-    def matrix(self) -> pd.DataFrame:
-        """The jobs x actions availability matrix (see :func:`availability_matrix`).
+    def __init__(self, limit: int) -> None:
+        self.limit, self.failures, self.succeeded = limit, 0, False
+        self.cause: RequestError | None = None
+        self._lock = threading.Lock()
 
-        Every fetched job is a row, in input order; a job that reported no action
-        at all is a row of NA.
-        """
-        matrix = availability_matrix(self.frame)
-        return matrix.reindex(pd.Index(self.jobs["job_id"], name="job_id"))
-
-    def summary(self) -> pd.DataFrame:
-        """Per-action counts and rates (see :func:`action_summary`)."""
-        return action_summary(self.frame)
+    def record(self, outcome: object) -> None:
+        with self._lock:
+            if isinstance(outcome, JobActions):
+                self.succeeded = True
+            elif isinstance(outcome, _FLEET_WIDE) and not self.succeeded:
+                self.failures += 1
+                self.cause = outcome
 
     @property
-    def from_cache_share(self) -> float:
-        """Share of fetched jobs served from the cache."""
-        return float(self.jobs["from_cache"].mean()) if len(self.jobs) else 0.0
+    def open(self) -> bool:
+        return not self.succeeded and self.failures >= self.limit
 
-    def __repr__(self) -> str:
-        return (
-            f"<FetchResult project={self.project_id} jobs={len(self.jobs)} errors={len(self.errors)} "
-            f"rows={len(self.frame)} actions={self.frame['action'].nunique()} "
-            f"from_cache={self.from_cache_share:.0%} elapsed={self.elapsed:.2f}s>"
-        )
+    def aborted(self) -> FetchAborted:
+        return FetchAborted(f"not attempted: the first {self.failures} jobs all failed ({self.cause})")
 
 
-def _job_list(job_ids: Iterable[str]) -> list:
+def _distinct(job_ids: Iterable[str]) -> dict[str, object]:
+    """Input label -> original value, first occurrence first (unhashable values included)."""
     if isinstance(job_ids, (str, bytes)):
         raise TypeError("job_ids must be a list of job IDs, not a single string; wrap it: [job_id]")
     if isinstance(job_ids, pd.DataFrame):
         raise TypeError("job_ids must be a list or Series of job IDs, not a DataFrame; pick the column")
     try:
-        return list(job_ids)
+        values = list(job_ids)
     except TypeError:
         raise TypeError(f"job_ids must be an iterable of job IDs, got {type(job_ids).__name__}") from None
-
-
-def _error_record(job_id: object, exc: BaseException) -> dict:
-    return {
-        "job_id": job_id,
-        "status_code": getattr(exc, "status_code", None),
-        "error_code": getattr(exc, "error_code", None),
-        "error_msg": str(exc),
-        "attempts": getattr(exc, "attempts", 0),
-        "error_type": type(exc).__name__,
-        "request_id": getattr(exc, "request_id", None),
-    }
-
-
-def _errors_frame(records: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=list(ERRORS_COLUMNS))
-    frame["job_id"] = frame["job_id"].map(str).astype(str) if len(frame) else frame["job_id"].astype(str)
-    frame["status_code"] = pd.array(frame["status_code"], dtype="Int64")
-    frame["attempts"] = frame["attempts"].astype("int64")
-    for col in ("error_code", "error_msg", "error_type", "request_id"):
-        frame[col] = frame[col].astype("string")
-    return frame
+    distinct: dict[str, object] = {}
+    for value in values:
+        distinct.setdefault(input_label(value), value)
+    return distinct
 
 
 def _progress(total: int, progress: bool | None):
@@ -131,22 +94,31 @@ def _progress(total: int, progress: bool | None):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="DRS actions", unit="job", leave=False)
+    # disable=None: no bar when stderr is not a terminal (a notebook still shows one)
+    return tqdm(total=total, desc="DRS actions", unit="job", leave=False, disable=None if progress is None else False)
 
 
-def _fetch_one(client: DRSClient, job_id: str) -> JobActions | RequestError:
+def _fetch_one(client: DRSClient, job_id: str, breaker: _Breaker) -> JobActions | DRSAnalyticsError:
+    if breaker.open:
+        return breaker.aborted()
     try:
-        return client.get_actions(job_id)
+        outcome: JobActions | DRSAnalyticsError = client.get_actions(job_id)
     except RequestError as exc:
-        return exc
+        outcome = exc
+    except Exception as exc:  # a bug or a cache failure must cost one job, not the fleet
+        logger.warning("unexpected %s while fetching %s: %s", type(exc).__name__, job_id, exc)
+        outcome = RequestError(f"unexpected {type(exc).__name__}: {exc}")
+    breaker.record(outcome)
+    return outcome
 
 
 def _run(client: DRSClient, job_ids: list[str], max_workers: int, progress: bool | None) -> list:
     bar = _progress(len(job_ids), progress)
+    breaker = _Breaker(ABORT_AFTER)
     outcomes: list = []
     try:
         with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="drs-fetch") as pool:
-            for outcome in pool.map(lambda j: _fetch_one(client, j), job_ids):
+            for outcome in pool.map(lambda j: _fetch_one(client, j, breaker), job_ids):
                 outcomes.append(outcome)
                 if bar is not None:
                     bar.update(1)
@@ -154,6 +126,16 @@ def _run(client: DRSClient, job_ids: list[str], max_workers: int, progress: bool
         if bar is not None:
             bar.close()
     return outcomes
+
+
+def _workers(max_workers: int, client: DRSClient) -> int:
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise ValueError(f"max_workers must be a positive integer, got {max_workers!r}")
+    pool = client.settings.max_connections
+    if max_workers > pool:
+        warnings.warn(f"max_workers={max_workers} is more than the client's connection pool ({pool}); "
+                      f"using {pool} (raise DRSClient(max_connections=...) for more)", stacklevel=3)
+    return min(max_workers, pool)
 
 
 def fetch_actions(
@@ -173,9 +155,9 @@ def fetch_actions(
     client : DRSClient
         The configured (and usually cached) client.
     max_workers : int
-        Concurrent requests.
+        Concurrent requests (at most the client's ``max_connections``).
     progress : bool, optional
-        Show a tqdm progress bar; default: only for fetches of 50 jobs or more.
+        Show a tqdm progress bar; default: for 50 jobs or more, in a notebook or terminal.
 
     Returns
     -------
@@ -186,24 +168,28 @@ def fetch_actions(
     -----
     ActionConflictWarning
         When a job lists an action as both available and unavailable.
+
+    Notes
+    -----
+    When the first :data:`ABORT_AFTER` jobs all fail in a way that will fail every
+    job (401, 403, no connection), the rest are not attempted; they are recorded
+    as ``FetchAborted`` errors, so nothing is lost and a wrong token costs seconds.
     """
-    if not isinstance(max_workers, int) or max_workers < 1:
-        raise ValueError(f"max_workers must be a positive integer, got {max_workers!r}")
+    workers = _workers(max_workers, client)
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
-    distinct = list(dict.fromkeys(_job_list(job_ids)))
+    distinct = _distinct(job_ids)
     errors: list[dict] = []
     valid: list[str] = []
-    for job_id in distinct:
-        problem = id_problem(job_id)
+    for label, value in distinct.items():
+        problem = id_problem(value)
         if problem is None:
-            valid.append(job_id)
+            valid.append(label)
         else:
-            errors.append({**_error_record(job_id, ValueError()), "error_type": "InvalidIDError",
-                           "error_msg": f"invalid job ID {job_id!r:.80}: {problem}"})
+            errors.append(error_record(label, InvalidIDError(f"invalid job ID {label!r:.80}: {problem}")))
 
-    outcomes = _run(client, valid, max_workers, progress) if valid else []
+    outcomes = _run(client, valid, workers, progress) if valid else []
     fetched = [o for o in outcomes if isinstance(o, JobActions)]
-    errors.extend(_error_record(j, o) for j, o in zip(valid, outcomes) if not isinstance(o, JobActions))
+    errors.extend(error_record(j, o) for j, o in zip(valid, outcomes) if not isinstance(o, JobActions))
     frame, jobs, conflicts = build_frames(client.project_id, fetched)
     if len(conflicts):
         warnings.warn(
@@ -212,13 +198,9 @@ def fetch_actions(
             ActionConflictWarning,
             stacklevel=2,
         )
-    errors_frame = _errors_frame(_in_input_order(errors, distinct))
-    result = FetchResult(frame, jobs, errors_frame, conflicts, client.project_id, len(distinct),
+    order = {label: i for i, label in enumerate(distinct)}
+    errors.sort(key=lambda e: order[e["job_id"]])
+    result = FetchResult(frame, jobs, errors_frame(errors), conflicts, client.project_id, len(distinct),
                          started_at=started, elapsed=time.perf_counter() - t0)
     logger.info("%r", result)
     return result
-
-
-def _in_input_order(errors: list[dict], distinct: list) -> list[dict]:
-    position = {job_id: i for i, job_id in enumerate(distinct)}
-    return sorted(errors, key=lambda e: position[e["job_id"]])

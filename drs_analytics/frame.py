@@ -4,7 +4,7 @@ Building the frame does per-*signature* Python work only: jobs are grouped by
 their exact (available, unavailable) lists, each distinct pair is resolved once
 (duplicates dropped, an action in both lists kept once as unavailable), and the
 rows of all jobs are gathered with numpy. A fleet where every job has its own
-lists still costs one dictionary lookup per job, never per row.
+lists still costs one dictionary lookup per job, never a Python step per row.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ __all__ = [
     "FRAME_COLUMNS",
     "JOBS_COLUMNS",
     "action_summary",
+    "as_matrix",
     "availability_matrix",
     "build_frames",
     "empty_frame",
+    "str_categorical",
 ]
 
 #: Columns of the tidy frame, in order.
@@ -35,7 +37,10 @@ JOBS_COLUMNS = ("job_id", "current_action", "n_available", "n_unavailable", "fet
 #: Columns of ``FetchResult.conflicts``: actions a job listed as both available and unavailable.
 CONFLICT_COLUMNS = ("job_id", "action")
 
-_TIME_DTYPE = "datetime64[ns, UTC]"
+
+def str_categorical(codes: np.ndarray, categories: Sequence[str]) -> pd.Categorical:
+    """A categorical with string categories (``str`` on pandas 3, object on 2.2) from codes."""
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(categories), dtype=object).astype(str))
 
 
 class _Signatures:
@@ -43,7 +48,7 @@ class _Signatures:
 
     def __init__(self) -> None:
         self.index: dict[tuple, int] = {}
-        self.names: list[list[str]] = []  # resolved action names, response order
+        self.names: list[list[str]] = []  # resolved action names: available ones, then unavailable
         self.flags: list[list[bool]] = []  # available flag per name
         self.conflicts: list[list[str]] = []  # names listed as both
 
@@ -58,6 +63,8 @@ class _Signatures:
     def _resolve(self, available: tuple[str, ...], unavailable: tuple[str, ...]) -> None:
         state: dict[str, bool] = dict.fromkeys(available, True)
         both = state.keys() & set(unavailable)
+        for name in both:  # an action in both lists is unavailable, in the unavailable block
+            del state[name]
         state.update(dict.fromkeys(unavailable, False))
         self.names.append(list(state))
         self.flags.append(list(state.values()))
@@ -65,19 +72,14 @@ class _Signatures:
 
 
 def _spans(lists: list[list]) -> np.ndarray:
-    """(offsets, lengths) of per-signature lists laid end to end."""
+    """(offsets, lengths) of lists laid end to end."""
     lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    offsets = np.zeros(len(lists), dtype=np.int64)
-    if len(lists):
-        np.cumsum(lengths[:-1], out=offsets[1:])
-    return np.stack([offsets, lengths])
+    return np.stack([np.cumsum(lengths) - lengths, lengths])
 
 
-def _chain(lists: list[list], dtype=object) -> np.ndarray:
-    total = sum(map(len, lists))
-    return np.fromiter(chain.from_iterable(lists), dtype=dtype, count=total) if dtype is not object else np.array(
-        list(chain.from_iterable(lists)), dtype=object
-    )
+def _chain(lists: list[list], dtype: type = object) -> np.ndarray:
+    flat = list(chain.from_iterable(lists))
+    return np.array(flat, dtype=dtype) if flat else np.zeros(0, dtype=dtype)
 
 
 def _gather(spans: np.ndarray, job_sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,16 +87,19 @@ def _gather(spans: np.ndarray, job_sig: np.ndarray) -> tuple[np.ndarray, np.ndar
     starts, lengths = spans[0][job_sig], spans[1][job_sig]
     row_job = np.repeat(np.arange(len(job_sig)), lengths)
     first_row = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    src = np.repeat(starts, lengths) + (np.arange(len(row_job)) - first_row)
-    return row_job, src
+    return row_job, np.repeat(starts, lengths) + (np.arange(len(row_job)) - first_row)
 
 
-def _categorical(codes: np.ndarray, categories: Sequence[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes, categories=pd.Index(list(categories), dtype=object).astype(str))
+def _current(records: Sequence[JobActions]) -> pd.Categorical:
+    values = [r.current_action for r in records]
+    categories = sorted({v for v in values if v is not None})
+    code = {name: i for i, name in enumerate(categories)}
+    codes = np.fromiter((code[v] if v is not None else -1 for v in values), dtype=np.int32, count=len(values))
+    return str_categorical(codes, categories)
 
 
 def _times(records: Sequence[JobActions]) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex([r.fetched_at for r in records]).tz_convert("UTC").as_unit("ns") if records else pd.DatetimeIndex([], tz="UTC").as_unit("ns")
+    return pd.DatetimeIndex([r.fetched_at for r in records], tz="UTC").as_unit("ns")
 
 
 def build_frames(project_id: str, records: Sequence[JobActions]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -106,39 +111,34 @@ def build_frames(project_id: str, records: Sequence[JobActions]) -> tuple[pd.Dat
     sigs = _Signatures()
     job_sig = np.fromiter((sigs.add(r.available, r.unavailable) for r in records), dtype=np.int64, count=n)
     spans = _spans(sigs.names)
-    names_flat = _chain(sigs.names)
     flags_flat = _chain(sigs.flags, dtype=bool)
-    name_codes, uniques = pd.factorize(names_flat)
+    name_codes, uniques = pd.factorize(_chain(sigs.names))
     actions = order_actions(uniques)
-    codes_flat = pd.Index(actions).get_indexer(uniques)[name_codes].astype(np.int16)
+    codes_flat = pd.Index(actions, dtype=object).get_indexer(uniques)[name_codes].astype(np.int32)
     row_job, src = _gather(spans, job_sig)
 
     job_ids = [r.job_id for r in records]
-    current = pd.Categorical([r.current_action for r in records])
-    times = _times(records)
+    current, times = _current(records), _times(records)
     cached = np.fromiter((r.from_cache for r in records), dtype=bool, count=n)
-
     frame = pd.DataFrame(
         {
-            "project_id": _categorical(np.zeros(len(row_job), dtype=np.int8), [project_id]),
-            "job_id": _categorical(row_job.astype(np.int32), job_ids),
-            "action": _categorical(codes_flat[src], actions),
+            "project_id": str_categorical(np.zeros(len(row_job), dtype=np.int8), [project_id]),
+            "job_id": str_categorical(row_job.astype(np.int32), job_ids),
+            "action": str_categorical(codes_flat[src], actions),
             "available": flags_flat[src],
-            "current_action": current.take(row_job) if n else _categorical(np.zeros(0, np.int8), []),
+            "current_action": current.take(row_job),
             "fetched_at": times.take(row_job),
             "from_cache": cached[row_job],
         }
     )
-    available_per_sig = np.bincount(np.repeat(np.arange(len(sigs.names)), spans[1]), weights=flags_flat,
-                                    minlength=len(sigs.names)).astype(np.int64)
-    total_per_sig = spans[1]
-    n_available = available_per_sig[job_sig] if n else np.zeros(0, np.int64)
+    sig_of_row = np.repeat(np.arange(len(sigs.names)), spans[1])
+    n_available = np.bincount(sig_of_row, weights=flags_flat, minlength=len(sigs.names)).astype(np.int64)[job_sig]
     jobs = pd.DataFrame(
         {
-            "job_id": pd.Series(job_ids, dtype=object).astype(str) if n else pd.Series([], dtype=object).astype(str),
-            "current_action": current if n else _categorical(np.zeros(0, np.int8), []),
+            "job_id": pd.Series(job_ids, dtype=object).astype(str),
+            "current_action": current,
             "n_available": n_available,
-            "n_unavailable": (total_per_sig[job_sig] if n else np.zeros(0, np.int64)) - n_available,
+            "n_unavailable": spans[1][job_sig] - n_available,
             "fetched_at": times,
             "from_cache": cached,
         }
@@ -147,12 +147,11 @@ def build_frames(project_id: str, records: Sequence[JobActions]) -> tuple[pd.Dat
 
 
 def _conflicts(sigs: _Signatures, job_sig: np.ndarray, job_ids: list[str]) -> pd.DataFrame:
-    names, spans = _chain(sigs.conflicts), _spans(sigs.conflicts)
-    job_pos, src = _gather(spans, job_sig)
+    job_pos, src = _gather(_spans(sigs.conflicts), job_sig)
     return pd.DataFrame(
         {
-            "job_id": pd.Series(np.asarray(job_ids, dtype=object)[job_pos] if len(job_pos) else [], dtype=object).astype(str),
-            "action": pd.Series(names[src] if len(src) else [], dtype=object).astype(str),
+            "job_id": pd.Series(np.asarray(job_ids, dtype=object)[job_pos], dtype=object).astype(str),
+            "action": pd.Series(_chain(sigs.conflicts)[src], dtype=object).astype(str),
         }
     )
 
@@ -163,20 +162,22 @@ def empty_frame() -> pd.DataFrame:
 
 
 # -- derived shapes ----------------------------------------------------------------------------
-def _as_categorical(series: pd.Series, categories: list[str] | None = None) -> pd.Categorical:
-    if isinstance(series.dtype, pd.CategoricalDtype) and categories is None:
-        return series.array
-    return pd.Categorical(series.astype(str), categories=categories)
+def _codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """(codes, categories) of a column; -1 for NA. Non-categoricals keep first-appearance order."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return np.asarray(series.cat.codes), series.cat.categories
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, pd.Index(uniques)
 
 
 def availability_matrix(frame: pd.DataFrame) -> pd.DataFrame:
     """Jobs x actions of nullable booleans: True available, False unavailable, NA not reported.
 
-    Rows are the jobs present in ``frame`` (in their categorical order, else first
+    Rows are the jobs present in ``frame`` (in categorical order, else first
     appearance); columns are every action present, documented ones first in documented
-    order. If a (job, action) pair appears more than once, unavailable wins.
+    order. If a (job, action) pair appears more than once, unavailable wins. Rows
+    whose job, action or flag is missing carry no information and are skipped.
 
-    >>> from drs_analytics.frame import availability_matrix
     >>> import pandas as pd
     >>> tidy = pd.DataFrame({"job_id": ["a", "a", "b"], "action": ["PAUSE", "DELETE", "PAUSE"],
     ...                      "available": [True, False, False]})
@@ -186,38 +187,44 @@ def availability_matrix(frame: pd.DataFrame) -> pd.DataFrame:
     a        True   False
     b       False    <NA>
     """
-    jobs = _as_categorical(frame["job_id"], None if isinstance(frame["job_id"].dtype, pd.CategoricalDtype)
-                           else list(dict.fromkeys(frame["job_id"].astype(str))))
-    acts = _as_categorical(frame["action"])
-    job_used = np.unique(jobs.codes[jobs.codes >= 0])
-    act_present = pd.unique(acts.categories[np.unique(acts.codes[acts.codes >= 0])])
-    act_order = order_actions(act_present)
-    act_pos = pd.Index(act_order).get_indexer(acts.categories)
+    job_codes, job_cats = _codes(frame["job_id"])
+    act_codes, act_cats = _codes(frame["action"])
+    flags = frame["available"].astype("boolean")
+    keep = (job_codes >= 0) & (act_codes >= 0) & flags.notna().to_numpy()
+    job_codes, act_codes, flags = job_codes[keep], act_codes[keep], flags.to_numpy(dtype=bool, na_value=False)[keep]
 
-    job_pos = np.full(len(jobs.categories), -1, dtype=np.int64)
+    job_used = np.unique(job_codes)
+    act_order = order_actions(act_cats[np.unique(act_codes)].astype(str))
+    act_pos = pd.Index(act_order, dtype=object).get_indexer(act_cats.astype(str))
+    job_pos = np.full(len(job_cats), -1, dtype=np.int64)
     job_pos[job_used] = np.arange(len(job_used))
+
     state = np.full((len(job_used), len(act_order)), -1, dtype=np.int8)
-    rows, cols = job_pos[jobs.codes], act_pos[acts.codes]
-    flags = frame["available"].to_numpy(dtype=bool)
+    rows, cols = job_pos[job_codes], act_pos[act_codes]
     state[rows[flags], cols[flags]] = 1
     state[rows[~flags], cols[~flags]] = 0
-
-    data = {
-        name: pd.arrays.BooleanArray(state[:, j] == 1, state[:, j] < 0) for j, name in enumerate(act_order)
-    }
-    index = pd.Index(np.asarray(jobs.categories)[job_used].astype(str), name="job_id", dtype=object).astype(str)
-    out = pd.DataFrame(data, index=index)
-    out.columns = pd.Index(act_order, name="action", dtype=object).astype(str)
+    data = {name: pd.arrays.BooleanArray(state[:, j] == 1, state[:, j] < 0) for j, name in enumerate(act_order)}
+    out = pd.DataFrame(data, index=pd.Index(np.asarray(job_cats)[job_used], dtype=object, name="job_id").astype(str))
+    out.columns = pd.Index(act_order, dtype=object, name="action").astype(str)
     return out
 
 
-def action_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per action: jobs available, unavailable, not reported, and the availability rate.
+def as_matrix(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` as an availability matrix: a tidy frame is pivoted, a matrix is returned as is."""
+    if {"job_id", "action", "available"} <= set(data.columns):
+        return availability_matrix(data)
+    return data
 
-    ``availability_rate`` is available / all jobs in ``frame`` (the share of the fleet
-    that can run the action now); ``reported_rate`` is available / jobs that reported it.
+
+def action_summary(data: pd.DataFrame) -> pd.DataFrame:
+    """Per action: jobs available, unavailable, not reported, and the availability rates.
+
+    ``data`` is a tidy frame or an availability matrix (pass ``FetchResult.matrix()`` to
+    count jobs that reported nothing). ``availability_rate`` is available / all jobs (the
+    share of the fleet that can run the action now); ``reported_rate`` is available /
+    jobs that reported the action.
     """
-    matrix = availability_matrix(frame)
+    matrix = as_matrix(data)
     n_jobs = len(matrix)
     available = matrix.sum(skipna=True).astype("int64")
     reported = matrix.notna().sum().astype("int64")
@@ -227,7 +234,7 @@ def action_summary(frame: pd.DataFrame) -> pd.DataFrame:
             "unavailable": reported - available,
             "not_reported": n_jobs - reported,
             "jobs": np.full(len(available), n_jobs, dtype=np.int64),
-            "availability_rate": available / n_jobs if n_jobs else available.astype(float),
+            "availability_rate": (available / n_jobs if n_jobs else available).astype(float),
             "reported_rate": (available / reported.where(reported > 0)).astype(float),
         }
     )

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .frame import availability_matrix
+from .frame import as_matrix
 
 __all__ = ["STATE_COLORS", "STATE_LABELS", "plot_availability_matrix"]
 
@@ -17,12 +17,6 @@ STATE_COLORS = ("#e8e8e8", "#e69f00", "#0072b2")
 SORTS = ("signature", "job", "none")
 
 _MIN_LABEL_POINTS = 7.0  # row height (pt) below which job labels are not drawn
-
-
-def _as_matrix(data: pd.DataFrame) -> pd.DataFrame:
-    if {"job_id", "action", "available"} <= set(data.columns):
-        return availability_matrix(data)
-    return data
 
 
 def _state(matrix: pd.DataFrame) -> np.ndarray:
@@ -39,7 +33,7 @@ class _MatrixPlotter:
     def __init__(self, data: pd.DataFrame, *, sort: str) -> None:
         if sort not in SORTS:
             raise ValueError(f"sort must be one of {', '.join(SORTS)}; got {sort!r}")
-        matrix = _as_matrix(data)
+        matrix = as_matrix(data)
         state = _state(matrix)
         col_order = np.argsort(-(state == 2).sum(axis=0), kind="stable")
         state = state[:, col_order]

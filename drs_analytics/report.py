@@ -24,10 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from .fetch import ERRORS_COLUMNS, FetchResult
-from .frame import FRAME_COLUMNS
+from .frame import FRAME_COLUMNS, as_matrix
 from .vocabulary import order_actions
 
-__all__ = ["REPORT_FILES", "read_actions", "render_heatmap", "write_report"]
+__all__ = ["REPORT_FILES", "read_actions", "read_errors", "render_heatmap", "write_csv", "write_report"]
 
 REPORT_FILES = ("actions.csv", "matrix.csv", "summary.csv", "errors.csv", "availability.png")
 
@@ -48,17 +48,30 @@ def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
         raise
 
 
-def _csv(frame: pd.DataFrame, path: Path, *, index: bool = False) -> None:
+def write_csv(frame: pd.DataFrame, path, *, index: bool = False):
+    """Write ``frame`` as UTF-8 CSV, atomically; timestamps as ISO 8601 UTC (``...Z``).
+
+    ``path`` may also be an open text file (e.g. ``sys.stdout``), written directly.
+    """
+    frame = frame.copy()
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.DatetimeTZDtype):
+            frame[col] = frame[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if hasattr(path, "write"):
+        frame.to_csv(path, index=index, lineterminator="\n")
+        return path
+    path = Path(path)
     _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=index, encoding="utf-8", lineterminator="\n"))
+    return path
 
 
 def render_heatmap(frame_or_matrix: pd.DataFrame, path: str | Path, *, dpi: int = 110) -> Path:
     """Save the availability heatmap as a PNG sized for the number of jobs."""
     from matplotlib.figure import Figure
 
-    from .plots import _as_matrix, plot_availability_matrix
+    from .plots import plot_availability_matrix
 
-    matrix = _as_matrix(frame_or_matrix)
+    matrix = as_matrix(frame_or_matrix)
     rows, cols = matrix.shape
     fig = Figure(figsize=(max(7.0, 2.5 + 0.28 * cols), min(60.0, max(4.5, 2.4 + 0.045 * rows))), dpi=dpi)
     ax = fig.add_subplot()
@@ -80,12 +93,10 @@ def write_report(result: FetchResult, out_dir: str | Path, *, png: bool = True) 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / name for name in REPORT_FILES if png or not name.endswith(".png")}
-    frame = result.frame.copy()
-    frame["fetched_at"] = frame["fetched_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    _csv(frame, paths["actions.csv"])
-    _csv(result.matrix(), paths["matrix.csv"], index=True)
-    _csv(result.summary(), paths["summary.csv"], index=True)
-    _csv(result.errors, paths["errors.csv"])
+    write_csv(result.frame, paths["actions.csv"])
+    write_csv(result.matrix(), paths["matrix.csv"], index=True)
+    write_csv(result.summary(), paths["summary.csv"], index=True)
+    write_csv(result.errors, paths["errors.csv"])
     if png:
         render_heatmap(result.matrix(), paths["availability.png"])
     return paths
@@ -97,23 +108,32 @@ def read_actions(path: str | Path) -> pd.DataFrame:
     Category orders are rebuilt as :func:`~drs_analytics.fetch_actions` makes them:
     jobs (and projects) in file order, actions documented ones first.
     """
-    frame = pd.read_csv(path, dtype={c: str for c in _CATEGORY_COLUMNS}, keep_default_na=False,
+    frame = pd.read_csv(path, dtype={c: str for c in (*_CATEGORY_COLUMNS, "available", "from_cache")}, keep_default_na=False,
                         na_values={"current_action": [""]})
     missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{path} is not an actions.csv report: missing column(s) {', '.join(missing)}")
     for col in ("project_id", "job_id"):
-        frame[col] = _categorical(frame[col], list(dict.fromkeys(frame[col])))
-    frame["action"] = _categorical(frame["action"], order_actions(frame["action"]))
-    frame["current_action"] = _categorical(frame["current_action"], sorted(frame["current_action"].dropna().unique()))
+        frame[col] = _with_categories(frame[col], list(dict.fromkeys(frame[col])))
+    frame["action"] = _with_categories(frame["action"], order_actions(frame["action"]))
+    frame["current_action"] = _with_categories(frame["current_action"], sorted(frame["current_action"].dropna().unique()))
     for col in ("available", "from_cache"):
-        frame[col] = frame[col].map({"True": True, "False": False, True: True, False: False}).astype(bool)
+        frame[col] = _booleans(frame[col], col, path)
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.as_unit("ns")
     return frame[list(FRAME_COLUMNS)]
 
 
-def _categorical(values: pd.Series, categories: list) -> pd.Categorical:
+def _with_categories(values: pd.Series, categories: list) -> pd.Categorical:
     return pd.Categorical(values, categories=pd.Index(categories, dtype=object).astype(str))
+
+
+def _booleans(values: pd.Series, column: str, path: str | Path) -> pd.Series:
+    """``True``/``False`` cells as bool; anything else is an error naming the column."""
+    mapped = values.map({"True": True, "False": False})
+    if mapped.isna().any():
+        bad = sorted({repr(v) for v in values[mapped.isna()]})[:5]
+        raise ValueError(f"{path}: column {column!r} must hold True/False, found {', '.join(bad)}")
+    return mapped.astype(bool)
 
 
 def read_errors(path: str | Path) -> pd.DataFrame:

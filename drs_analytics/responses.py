@@ -10,7 +10,7 @@ from typing import Any
 
 from .exceptions import MalformedResponseError, ThrottledError, api_error_class
 
-__all__ = ["JobActions", "api_error", "parse_actions_body", "response_time"]
+__all__ = ["SECRET_HEADERS", "JobActions", "api_error", "parse_actions_body", "parsed_actions", "redacted_request", "response_time"]
 
 _PARSED_ATTR = "_drs_parsed_actions"
 
@@ -60,8 +60,8 @@ def parse_actions_body(content: bytes) -> tuple[tuple[str, ...], tuple[str, ...]
     """
     try:
         body = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedResponseError(f"response body is not JSON ({exc.__class__.__name__}: {exc})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise MalformedResponseError(f"response body is not JSON ({exc.__class__.__name__}: {str(exc)[:120]})") from None
     try:
         if not isinstance(body, dict) or not isinstance(body.get("job_action"), dict):
             raise ValueError("no 'job_action' object in the body")
@@ -69,7 +69,8 @@ def parse_actions_body(content: bytes) -> tuple[tuple[str, ...], tuple[str, ...]
         current = action.get("current_action")
         if current is not None and not isinstance(current, str):
             raise ValueError(f"current_action is a {type(current).__name__}, not a string")
-        return _string_list(action, "available_actions"), _string_list(action, "unavailable_actions"), current or None
+        return (_string_list(action, "available_actions"), _string_list(action, "unavailable_actions"),
+                current if current and current.strip() else None)
     except ValueError as exc:
         raise MalformedResponseError(f"response body is not a job_action: {exc}") from None
 
@@ -102,7 +103,7 @@ def _error_fields(response: Any) -> tuple[str | None, str | None]:
     """(error_code, error_msg) from any of the three body styles the SDK accepts."""
     try:
         body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         body = None
     if isinstance(body, dict):
         for code_key, msg_key in (("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message")):
@@ -126,12 +127,28 @@ def _retry_after(response: Any) -> float | None:
             return None
 
 
+#: Request headers that carry credentials; shown as "***" on requests attached to errors.
+SECRET_HEADERS = ("X-Auth-Token", "Authorization", "X-Security-Token", "Proxy-Authorization")
+
+
+def redacted_request(request: Any) -> Any:
+    """A copy of a prepared request with credential headers replaced by ``***``."""
+    if request is None or not hasattr(request, "copy"):
+        return request
+    copy = request.copy()
+    for name in SECRET_HEADERS:
+        if name in copy.headers:
+            copy.headers[name] = "***"
+    return copy
+
+
 def api_error(response: Any, what: str):
     """Build the :class:`~drs_analytics.exceptions.APIError` for an error ``response``.
 
     ``what`` names the call (``"GET /v5/.../actions"``); no header value is quoted.
     """
     code, msg = _error_fields(response)
+    response.request = redacted_request(response.request)
     status = response.status_code
     request_id = response.headers.get("X-Request-Id")
     cls = api_error_class(status, code)

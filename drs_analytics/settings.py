@@ -79,9 +79,13 @@ class RetrySettings:
         return _repr_changed(self)
 
 
-@attrs.define(repr=False)
+@attrs.define(frozen=True, repr=False)
 class ClientSettings:
-    """Everything that shapes a :class:`~drs_analytics.DRSClient`, except credentials."""
+    """Everything that shapes a :class:`~drs_analytics.DRSClient`, except credentials.
+
+    Frozen: a client's settings are checked once, when it is made; make a new client
+    (or ``attrs.evolve(settings, ...)`` for a new one) to change them.
+    """
 
     endpoint: str
     project_id: str

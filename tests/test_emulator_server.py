@@ -207,7 +207,8 @@ def test_keep_alive_adds_no_nagle_delay(emu):
             start = time.perf_counter()
             assert session.get(actions_url(emu), timeout=T).status_code == 200
             times.append(time.perf_counter() - start)
-    assert statistics.median(times) < 0.020
+    # not a speed target: a generous bound that only the ~40 ms Nagle/delayed-ACK stall breaks
+    assert statistics.median(times) < 0.035
 
 
 def test_latency_and_jitter():

@@ -91,10 +91,17 @@ def test_invalid_ids_make_no_request(emu, client):
 def test_empty_input_gives_empty_frames_with_the_same_dtypes(emu, client):
     empty = fetch_actions([], client=client, progress=False)
     full = fetch_actions(emu.job_ids[:3], client=client, progress=False)
-    assert len(empty.frame) == len(empty.jobs) == len(empty.errors) == 0
-    for a, b in ((empty.frame, full.frame), (empty.jobs, full.jobs)):
+    emu.app.set_raw_response(emu.job_ids[5], 500, b"{}")
+    full = fetch_actions(emu.job_ids[:6], client=client, progress=False)  # with one error row
+    assert len(empty.frame) == len(empty.jobs) == len(empty.errors) == 0 and len(full.errors) == 1
+
+    def dtypes(frame):
+        return [f"category[{t.categories.dtype}]" if isinstance(t, pd.CategoricalDtype) else str(t) for t in frame.dtypes]
+
+    for a, b in ((empty.frame, full.frame), (empty.jobs, full.jobs), (empty.errors, full.errors),
+                 (empty.conflicts, full.conflicts)):
         assert list(a.columns) == list(b.columns)
-        assert [type(t) for t in a.dtypes] == [type(t) for t in b.dtypes]
+        assert dtypes(a) == dtypes(b)
     assert empty.matrix().shape == (0, 0) and len(empty.summary()) == 0
 
 
@@ -104,7 +111,8 @@ def test_action_in_both_lists_is_one_unavailable_row_and_reported(emu, client):
     with pytest.warns(ActionConflictWarning, match="1 action"):
         result = fetch_actions([job], client=client, progress=False)
     rows = result.frame[["action", "available"]].astype({"action": str}).values.tolist()
-    assert rows == [["PAUSE", True], ["CLONE", False], ["DELETE", False]]
+    # available first; the conflicting CLONE sits at its place in the unavailable list
+    assert rows == [["PAUSE", True], ["DELETE", False], ["CLONE", False]]
     assert result.conflicts.values.tolist() == [[job, "CLONE"]]
     assert result.jobs.iloc[0][["n_available", "n_unavailable"]].tolist() == [1, 2]
 
@@ -142,10 +150,14 @@ def test_unknown_action_names_are_kept(emu, client):
     assert result.frame["current_action"].astype(str).unique().tolist() == ["NEW_OP"]
 
 
-def test_32_threads_over_one_cache_file(emu, make_client, tmp_path):
+def test_32_threads_over_one_cache_file(make_client, tmp_path):
     """Two clients on one SQLite file, 32 workers each, concurrently: no lock errors, nothing lost."""
+    from drs_analytics.emulator import Emulator
+
+    emu = Emulator(jobs=400, seed=13, latency_ms=1, jitter_ms=4).start()
     path = tmp_path / "busy.sqlite"
-    clients = [make_client(cache=path), make_client(cache=path)]
+    kw = dict(endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=path)
+    clients = [make_client(**kw), make_client(**kw)]
     results, failures = [None, None], []
 
     def run(i):
@@ -166,7 +178,9 @@ def test_32_threads_over_one_cache_file(emu, make_client, tmp_path):
         assert len(result.errors) == 0, result.errors["error_msg"].tolist()
         assert len(result.jobs) == len(emu.job_ids)
     warm = fetch_actions(emu.job_ids, client=clients[0], max_workers=32, progress=False)
+    emu.stop()
     assert warm.jobs["from_cache"].all() and len(warm.errors) == 0
+    assert clients[0].cache.responses.count() == 400
 
 
 def test_series_input_and_type_errors(emu, client):

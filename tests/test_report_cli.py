@@ -127,24 +127,51 @@ def test_cli_usage_errors_exit_2(monkeypatch, capsys, argv, message):
     assert message in err and err.count("\n") == 1
 
 
-def test_heatmap_png_has_a_row_per_job(emu, client, tmp_path):
-    """The rendered image: count the job rows by the colour bands down one action column."""
+def test_heatmap_cells_show_the_right_state(tmp_path):
+    """A hand-built matrix: each cell's colour index, and the rendered PNG's pixels."""
     from matplotlib.figure import Figure
+    from matplotlib.image import imread
 
     from drs_analytics import plot_availability_matrix
     from drs_analytics.plots import STATE_COLORS
 
-    result = fetch_actions(emu.job_ids[:12], client=client, progress=False)
-    matrix = result.matrix()
+    matrix = pd.DataFrame(
+        {"PAUSE": pd.array([True, False, None], dtype="boolean"),
+         "DELETE": pd.array([None, None, True], dtype="boolean")},
+        index=pd.Index(["j1", "j2", "j3"], name="job_id"),
+    )
+    fig = Figure(figsize=(4, 4), dpi=100)
+    ax = fig.add_subplot()
+    plot_availability_matrix(matrix, ax=ax, sort="none", legend=False)
+    # 0 not reported, 1 unavailable, 2 available; columns: PAUSE (1 available) before DELETE (1)
+    assert np.asarray(ax.get_images()[0].get_array()).tolist() == [[2, 0], [1, 0], [0, 2]]
+    fig.savefig(tmp_path / "m.png")
+    pixels = imread(tmp_path / "m.png")[..., :3]
+    box = ax.get_window_extent()
+    height = pixels.shape[0]
+
+    def colour_at(row, col):  # centre of a cell, in image pixel coordinates
+        x = int(box.x0 + (col + 0.5) * box.width / 2)
+        y = int(height - (box.y1 - (row + 0.5) * box.height / 3))
+        return "#" + "".join(f"{round(v * 255):02x}" for v in pixels[y, x])
+
+    blue, orange, grey = STATE_COLORS[2], STATE_COLORS[1], STATE_COLORS[0]
+    assert [colour_at(r, c) for r in range(3) for c in range(2)] == [blue, grey, orange, grey, grey, blue]
+
+
+def test_one_available_cell_in_a_tall_matrix_is_still_drawn():
+    from matplotlib.figure import Figure
+
+    from drs_analytics import plot_availability_matrix
+
+    state = np.zeros((5000, 8), dtype=bool)
+    state[4321, 5] = True
+    matrix = pd.DataFrame(state, columns=[f"A{i}" for i in range(8)]).astype("boolean")
     fig = Figure(figsize=(6, 6), dpi=100)
     ax = fig.add_subplot()
-    plot_availability_matrix(matrix, ax=ax, sort="none")
-    image = ax.get_images()[0].get_array()
-    assert image.shape == matrix.shape
-    state = np.where(matrix.isna(), 0, np.where(matrix.fillna(False), 2, 1))
-    order = np.argsort(-(state == 2).sum(axis=0), kind="stable")
-    assert (np.asarray(image) == state[:, order]).all()
-    assert len(STATE_COLORS) == 3
+    plot_availability_matrix(matrix, ax=ax, sort="signature")
+    image = np.asarray(ax.get_images()[0].get_array())
+    assert image.shape == (5000, 8) and (image == 2).sum() == 1
 
 
 def test_report_with_no_data_is_written_without_warnings(tmp_path):
