@@ -1,0 +1,100 @@
+"""One line to get a fleet in a notebook: the built-in emulator, or a real endpoint.
+
+>>> from drs_analytics.notebook import open_fleet
+>>> with open_fleet(jobs=5) as fleet:
+...     fleet.source, len(fleet.job_ids)
+('emulator', 5)
+
+With these environment variables set, :func:`open_fleet` uses the real API instead:
+
+=====================  ======================================================
+``DRS_ENDPOINT``       API base URL (or ``DRS_REGION``, e.g. ``cn-south-2``)
+``DRS_PROJECT_ID``     the project whose jobs are read
+``DRS_AUTH_TOKEN``     IAM token (never printed)
+``DRS_JOBS_FILE``      file with one job ID per line (``#`` comments allowed)
+=====================  ======================================================
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .client import DRSClient
+from .exceptions import ConfigurationError
+
+__all__ = ["ENV_VARIABLES", "Fleet", "open_fleet"]
+
+#: The variables that switch :func:`open_fleet` to a real endpoint.
+ENV_VARIABLES = ("DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID", "DRS_AUTH_TOKEN", "DRS_JOBS_FILE")
+
+
+@dataclass
+class Fleet:
+    """A client and the job IDs to fetch; close it (or use ``with``) when done."""
+
+    client: DRSClient
+    job_ids: list[str]
+    source: str
+    emulator: Any = None
+    _tmp: str | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        """Close the client, stop the emulator (if any) and remove its temporary cache."""
+        self.client.close()
+        if self.emulator is not None:
+            self.emulator.stop()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> Fleet:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Fleet {self.source}: {len(self.job_ids)} jobs, project {self.client.project_id}>"
+
+
+def _job_ids_from(path: str) -> list[str]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read DRS_JOBS_FILE {path}: {exc.strerror}") from None
+    return [line for line in (raw.split("#", 1)[0].strip() for raw in text.splitlines()) if line]
+
+
+def _from_environment() -> Fleet | None:
+    env = {name: os.environ.get(name, "").strip() for name in ENV_VARIABLES}
+    wanted = [env["DRS_ENDPOINT"] or env["DRS_REGION"], env["DRS_PROJECT_ID"], env["DRS_AUTH_TOKEN"], env["DRS_JOBS_FILE"]]
+    if not any(wanted):
+        return None
+    if not all(wanted):
+        names = ("DRS_ENDPOINT or DRS_REGION", "DRS_PROJECT_ID", "DRS_AUTH_TOKEN", "DRS_JOBS_FILE")
+        missing = [name for name, value in zip(names, wanted) if not value]
+        raise ConfigurationError(f"real endpoint half configured: also set {', '.join(missing)} (or unset all for the emulator)")
+    client = DRSClient(endpoint=env["DRS_ENDPOINT"] or None, region=None if env["DRS_ENDPOINT"] else env["DRS_REGION"],
+                       project_id=env["DRS_PROJECT_ID"])
+    return Fleet(client, _job_ids_from(env["DRS_JOBS_FILE"]), client.endpoint)
+
+
+def open_fleet(*, jobs: int = 300, seed: int = 7, latency_ms: float = 10.0) -> Fleet:
+    """A real endpoint when the ``DRS_*`` variables are set, else a started emulator.
+
+    The emulator's client caches in a temporary file removed by :meth:`Fleet.close`.
+    """
+    fleet = _from_environment()
+    if fleet is not None:
+        return fleet
+    from .emulator import Emulator
+
+    emulator = Emulator(jobs=jobs, seed=seed, latency_ms=latency_ms).start()
+    tmp = tempfile.mkdtemp(prefix="drs-notebook-")
+    client = DRSClient(endpoint=emulator.url, project_id=emulator.project_id, token=emulator.token,
+                       cache=Path(tmp) / "cache.sqlite")
+    return Fleet(client, list(emulator.job_ids), "emulator", emulator, tmp)
