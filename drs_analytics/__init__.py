@@ -1,7 +1,8 @@
 """drs-analytics: fleet-wide analytics of Huawei Cloud DRS job actions.
 
 Architecture, left to right: ``client`` (auth, cache) -> ``fetch`` -> ``frame`` ->
-``plots`` / ``report``; the ``emulator`` and the ``cli`` sit at the edges.
+``plots`` / ``explorer`` (widgets) / ``report``; the ``emulator`` and the ``cli`` sit at
+the edges. ``df.drs`` (the accessor) and ``notebook.open_fleet`` serve notebooks.
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ from .exceptions import (
 )
 from .fetch import ActionConflictWarning, FetchAborted, FetchResult, fetch_actions
 from .frame import action_summary, availability_matrix
+from .explorer import FleetExplorer
+from .plot_rates import plot_action_rates, plot_current_actions
+from .plot_signatures import plot_signatures
 from .plots import plot_availability_matrix
 from .report import read_actions, write_report
 from .responses import JobActions
 from .settings import ClientSettings, RetrySettings
+
+from . import accessor as _accessor  # noqa: F401  (registers the df.drs accessor)
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -43,6 +49,7 @@ __all__ = [
     "DRSClient",
     "FetchAborted",
     "FetchResult",
+    "FleetExplorer",
     "InvalidIDError",
     "JobActions",
     "JobNotFoundError",
@@ -57,7 +64,10 @@ __all__ = [
     "action_summary",
     "availability_matrix",
     "fetch_actions",
+    "plot_action_rates",
     "plot_availability_matrix",
+    "plot_current_actions",
+    "plot_signatures",
     "read_actions",
     "write_report",
 ]

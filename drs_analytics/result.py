@@ -106,6 +106,12 @@ class FetchResult:
         """Share of fetched jobs served from the cache."""
         return float(self.jobs["from_cache"].mean()) if len(self.jobs) else 0.0
 
+    def _repr_html_(self) -> str:
+        """Compact HTML summary for notebooks (see :func:`drs_analytics.display.fetch_result_html`)."""
+        from .display import fetch_result_html
+
+        return fetch_result_html(self)
+
     def __repr__(self) -> str:
         return (
             f"<FetchResult project={self.project_id} jobs={len(self.jobs)} errors={len(self.errors)} "
