@@ -100,7 +100,7 @@ def test_na_stays_not_reported_when_rows_are_binned():
     data = matrix({"SEEN": list(seen), "NEVER": [NA] * 3000})
     ax = plot_availability_matrix(data, sort="none", legend=False, ax=axes(2, 2, dpi=50))
     found = available_pixels(ax)
-    assert len(found) and found[:, 0].max() < 0.5  # never in the all-NA column
+    assert len(found) and found[:, 0].max() < 0.5 + 0.02  # never in the all-NA column (one edge pixel of slack)
     assert abs(found[:, 1].mean() - 0.5) < 0.03
 
 
@@ -121,7 +121,7 @@ def test_one_available_cell_among_5000_rows_shows_in_the_rendered_png():
     for dpi in (60, 23, 150):  # the figure's dpi, and saved at others: binned at the dpi drawn
         found = available_pixels(ax, dpi=dpi)
         assert len(found), dpi
-        assert found[:, 0].max() < 1 / 8  # in A5's column, drawn first
+        assert found[:, 0].max() < 1 / 8 + 0.02  # in A5's column, drawn first (one edge pixel of slack)
         assert abs(found[:, 1].mean() - 4321.5 / 5000) < 0.02, dpi
 
 
