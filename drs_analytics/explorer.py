@@ -25,6 +25,7 @@ import pandas as pd
 
 from .display import format_utc
 from .frame import availability_matrix
+from .plot_base import state_codes
 from .report import write_csv
 from .result import FetchResult
 
@@ -72,13 +73,6 @@ def _ipywidgets() -> Any:
     return ipywidgets
 
 
-def _state_codes(matrix: pd.DataFrame) -> np.ndarray:
-    """0 not reported, 1 unavailable, 2 available."""
-    values = matrix.astype("boolean")
-    available = values.fillna(False).to_numpy(dtype=bool)
-    return np.where(values.isna().to_numpy(), 0, np.where(available, 2, 1)).astype(np.int8)
-
-
 def _jobs_from_frame(frame: pd.DataFrame, matrix: pd.DataFrame, state: np.ndarray) -> pd.DataFrame:
     """One row per job of ``matrix``, from each job's first row in ``frame``."""
     cols = [c for c in ("job_id", "current_action", "fetched_at", "from_cache") if c in frame.columns]
@@ -107,7 +101,7 @@ class _Fleet:
     def __init__(self, source: FetchResult | pd.DataFrame) -> None:
         if isinstance(source, FetchResult):
             self.frame, self.matrix = source.frame, source.matrix()
-            self.state = _state_codes(self.matrix)
+            self.state = state_codes(self.matrix)
             jobs = source.jobs
         elif isinstance(source, pd.DataFrame):
             missing = [c for c in _REQUIRED if c not in source.columns]
@@ -115,7 +109,7 @@ class _Fleet:
                 raise ValueError(f"FleetExplorer needs a tidy frame with {', '.join(_REQUIRED)}; "
                                  f"missing {', '.join(missing)}")
             self.frame, self.matrix = source, availability_matrix(source)
-            self.state = _state_codes(self.matrix)
+            self.state = state_codes(self.matrix)
             jobs = _jobs_from_frame(source, self.matrix, self.state)
         else:
             raise TypeError(f"FleetExplorer takes a FetchResult or a tidy DataFrame, not {type(source).__name__}")
@@ -168,16 +162,16 @@ class _Fleet:
             current = self.jobs["current_action"].iloc[rows]
             names = current.astype(object).fillna("").to_numpy(dtype=str)
             return rows[np.lexsort((names, current.isna().to_numpy()))]
-        return rows[self._signature_order(self.state[rows])]
+        return rows[self._signature_order(rows)]
 
-    @staticmethod
-    def _signature_order(state: np.ndarray) -> np.ndarray:
-        """Jobs with the same states together, biggest group first; input order within a group."""
-        if len(state) == 0 or state.shape[1] == 0:
-            return np.arange(len(state))
-        _, inverse, counts = np.unique(state, axis=0, return_inverse=True, return_counts=True)
-        inverse = inverse.ravel()
-        return np.lexsort((np.arange(len(state)), inverse, -counts[inverse]))
+    def _signature_order(self, rows: np.ndarray) -> np.ndarray:
+        """The heatmap's own signature order (one definition, in plots), as positions in ``rows``."""
+        from .plots import _MatrixPlotter
+
+        if len(rows) == 0 or self.state.shape[1] == 0:
+            return np.arange(len(rows))
+        drawn = _MatrixPlotter(self.matrix.iloc[rows], sort="signature").row_labels
+        return pd.Index(self.matrix.index[rows]).get_indexer(drawn)
 
 
 class FleetExplorer:
@@ -373,8 +367,8 @@ class FleetExplorer:
         matrix = self.filtered_matrix()
         height = min(8.0, max(3.0, 2.2 + 0.03 * len(matrix)))
         fig = Figure(figsize=(9.0, height), dpi=80, layout="constrained")
-        sort = self.sort.value if self.sort.value != "current_action" else "none"
-        plot_availability_matrix(matrix, sort=sort, ax=fig.add_subplot())
+        # the rows are already in the table's order: draw them as they are
+        plot_availability_matrix(matrix, sort="none", ax=fig.add_subplot())
         buffer = BytesIO()
         fig.savefig(buffer, format="png")
         self.figure = fig

@@ -80,7 +80,11 @@ def _from_environment() -> Fleet | None:
         raise ConfigurationError(f"real endpoint half configured: also set {', '.join(missing)} (or unset all for the emulator)")
     client = DRSClient(endpoint=env["DRS_ENDPOINT"] or None, region=None if env["DRS_ENDPOINT"] else env["DRS_REGION"],
                        project_id=env["DRS_PROJECT_ID"])
-    return Fleet(client, _job_ids_from(env["DRS_JOBS_FILE"]), client.endpoint)
+    job_ids = _job_ids_from(env["DRS_JOBS_FILE"])
+    if not job_ids:
+        client.close()
+        raise ConfigurationError(f"DRS_JOBS_FILE {env['DRS_JOBS_FILE']} holds no job ID")
+    return Fleet(client, job_ids, client.endpoint)
 
 
 def open_fleet(*, jobs: int = 300, seed: int = 7, latency_ms: float = 10.0) -> Fleet:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "plain",
     "DOCS",
     "IDLE_LABEL",
     "STATE_COLORS",
@@ -118,6 +119,11 @@ def job_values(data: DataSource, column: str, *, purpose: str) -> pd.Series:
     kind = "a FetchResult" if isinstance(data, FetchResult) else "this frame"
     raise ValueError(f"{purpose} needs a per-job {column!r} column (the tidy frame or a FetchResult); "
                      f"{kind} has none")
+
+
+def plain(labels: Sequence[object]) -> list[str]:
+    """Data shown as text, with ``$`` escaped so matplotlib never reads it as mathtext."""
+    return [str(label).replace("$", r"\$") for label in labels]
 
 
 def state_codes(matrix: pd.DataFrame) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .plot_base import (
+    plain,
     IDLE_LABEL,
     STATE_COLORS,
     DataSource,
@@ -66,7 +67,7 @@ class _RatesPlotter:
             widths = self.table[name].to_numpy(dtype=float)
             ax.barh(y, widths, left=left, color=STATE_COLORS[code], **kwargs)
             left += widths
-        ax.set_yticks(y, self.table.index.astype(str).tolist(), fontsize=8)
+        ax.set_yticks(y, plain(self.table.index), fontsize=8)
         ax.set_ylim(max(len(y), 1) - 0.5, -0.5)
         ax.set_xlim(0, 1 if self.normalize else max(self.n_jobs, 1))
         if not len(y):
@@ -195,7 +196,7 @@ class _CurrentPlotter:
         bars = ax.barh(y, self.counts.to_numpy(), **kwargs)
         labels = [f"{n:,}" for n in self.counts.tolist()]
         ax.bar_label(bars, labels=labels[:-1] + [""] if self.cut else labels, padding=3, fontsize=8)
-        ax.set_yticks(y, self.counts.index.astype(str).tolist(), fontsize=8)
+        ax.set_yticks(y, plain(self.counts.index), fontsize=8)
         ax.set_ylim(max(len(y), 1) - 0.5, -0.5)
         self._set_xlim(ax, len(y) - 1)
         ax.set_xlabel("jobs", fontsize=9)

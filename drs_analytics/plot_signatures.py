@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .plot_base import STATE_COLORS, DataSource, fleet_matrix, row_groups, state_codes
+from .plot_base import STATE_COLORS, DataSource, fleet_matrix, plain, row_groups, state_codes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -126,7 +126,7 @@ class SignaturePlot:
         bottom = np.where(member, ys, -1).max(axis=0, initial=-1)
         joined = bottom > top
         ax.vlines(np.arange(n_sets)[joined], top[joined], bottom[joined], color=_DOT_COLOR, linewidth=2, zorder=2.5)
-        ax.set_yticks(range(n_actions), self.membership.index.tolist(), fontsize=8)
+        ax.set_yticks(range(n_actions), plain(self.membership.index), fontsize=8)
         ax.set_ylim(max(n_actions, 1) - 0.5, -0.5)
         ax.set_xlim(-0.6, max(n_sets, 1) - 0.4)
         empty = [i for i, label in enumerate(self.counts.index) if label == EMPTY_SET_LABEL]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .plot_base import (
+    plain,
     IDLE_LABEL,
     STATE_COLORS,
     STATE_LABELS,
@@ -160,11 +161,21 @@ class _MatrixPlotter:
         return [(labels[sorted_codes[s]], int(s), int(e)) for s, e in zip(starts, stops)]
 
     def _collapse(self, state: np.ndarray, order: np.ndarray) -> None:
-        """One row per distinct signature, in the order its first job appears in ``order``."""
-        _, first = np.unique(self._full_id[order], return_index=True)
-        reps = order[np.sort(first)]
-        self.state = state[reps]
-        self.row_jobs = self._full_n[self._full_id[reps]].astype(np.int64)
+        """One row per signature (set of available actions), in the order its first job appears.
+
+        A row is available where the set is; elsewhere unavailable if any of its jobs reported
+        the action, else not reported (the cell-wise maximum state of its jobs).
+        """
+        ids = row_groups(state == 2)[0][order]
+        if not len(ids):
+            self.state, self.row_jobs = state[:0], np.zeros(0, dtype=np.int64)
+        else:
+            first = np.full(ids.max() + 1, len(ids))
+            np.minimum.at(first, ids, np.arange(len(ids)))
+            by_set = np.lexsort((np.arange(len(ids)), first[ids]))  # sets by first appearance, stable
+            starts = np.flatnonzero(np.r_[True, np.diff(ids[by_set]) != 0])
+            self.state = np.maximum.reduceat(state[order[by_set]], starts, axis=0)
+            self.row_jobs = np.diff(np.r_[starts, len(ids)]).astype(np.int64)
         self.row_labels = [f"{n:,} job{'s' if n != 1 else ''}" for n in self.row_jobs.tolist()]
 
     # -- drawing -------------------------------------------------------------------------------
@@ -178,7 +189,7 @@ class _MatrixPlotter:
         else:
             ax.text(0.5, 0.5, "no jobs to show" if not n_rows else "no action reported", ha="center", va="center",
                     transform=ax.transAxes, color="#666666")
-        ax.set_xticks(range(n_cols), self.col_labels, rotation=90, fontsize=8)
+        ax.set_xticks(range(n_cols), plain(self.col_labels), rotation=90, fontsize=8)
         self._draw_separators(ax)
         self._draw_row_labels(ax, labels)
         self._draw_group_labels(ax)
@@ -213,7 +224,7 @@ class _MatrixPlotter:
     def _draw_row_labels(self, ax: Axes, labels: str | bool) -> None:
         fits = self._row_points(ax) >= _MIN_LABEL_POINTS and self.drawn_rows(ax) == len(self.state)
         if labels is True or (labels == "auto" and fits and len(self.state)):
-            ax.set_yticks(range(len(self.state)), self.row_labels, fontsize=6 if self.group is None else 7)
+            ax.set_yticks(range(len(self.state)), plain(self.row_labels), fontsize=6 if self.group is None else 7)
         else:
             ax.set_yticks([])
         ax.set_ylabel(self.ylabel(ax), fontsize=9)
@@ -244,7 +255,7 @@ class _MatrixPlotter:
         if not shown:
             return
         side = ax.secondary_yaxis("right")
-        side.set_yticks([c for c, _ in shown], [t for _, t in shown], fontsize=7)
+        side.set_yticks([c for c, _ in shown], plain([t for _, t in shown]), fontsize=7)
         side.tick_params(length=3, width=0.6, color="#666666")
         side.spines["right"].set_visible(False)
 

@@ -119,10 +119,8 @@ def test_plot_matrix_equals_the_public_function(frame):
 
 
 def test_plot_rates_equals_the_public_function(frame):
-    plot_rates = pytest.importorskip(
-        "drs_analytics.plot_rates",
-        reason="plot_action_rates is not merged yet (drs_analytics/plot_rates.py is being added in parallel)",
-    )
+    from drs_analytics import plot_rates
+
     ours, theirs = Figure().add_subplot(), Figure().add_subplot()
     returned = frame.drs.plot_rates(ax=ours)
     plot_rates.plot_action_rates(frame, ax=theirs)

@@ -290,3 +290,29 @@ def test_live_fleet_renders_every_job(client, emu):
     ax = plot_availability_matrix(result, sort="current_action", ax=fig.add_subplot())
     fig.savefig(io.BytesIO(), format="png")
     assert len(ax.get_images()[0].get_array()) == len(result.jobs)
+
+
+def test_dollar_signs_in_data_are_drawn_as_text(tmp_path):
+    from matplotlib.figure import Figure
+
+    from drs_analytics import plot_action_rates, plot_signatures
+
+    data = matrix({"COST_$5_and_$6": [True, False], r"a$\foo$b": [False, True]}, ["job$1", "job$2"])
+    for draw in (lambda ax: plot_availability_matrix(data, ax=ax, labels=True), lambda ax: plot_action_rates(data, ax=ax)):
+        fig = Figure(figsize=(4, 3))
+        draw(fig.add_subplot())
+        fig.savefig(tmp_path / "x.png")  # mathtext would raise on \foo
+    fig = Figure(figsize=(5, 4))
+    plot_signatures(data, fig=fig)
+    fig.savefig(tmp_path / "s.png")
+
+
+def test_group_signature_is_one_row_per_set_of_available_actions():
+    # jobs 0 and 1 can both do only A; they differ in what they did not report
+    data = matrix({"A": [True, True, False], "B": [False, NA, True], "C": [NA, False, NA]}, ["j0", "j1", "j2"])
+    plotter = _MatrixPlotter(data, sort="signature", group="signature")
+    assert plotter.row_labels == ["2 jobs", "1 job"]
+    assert plotter.row_jobs.tolist() == [2, 1]
+    cols = plotter.col_labels
+    row = dict(zip(cols, plotter.state[0].tolist()))
+    assert row == {"A": 2, "B": 1, "C": 1}  # available where the set is; unavailable if any job reported it
