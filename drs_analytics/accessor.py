@@ -117,19 +117,11 @@ class DRSAccessor:
         dict
             File name -> path, for the files written.
         """
-        from .report import render_heatmap, write_csv
+        from .report import write_frame_report
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        _warn_stale_errors(out)
-        paths = {name: out / name for name in FRAME_REPORT_FILES if png or not name.endswith(".png")}
-        matrix = self.matrix()
-        write_csv(self._frame, paths["actions.csv"])
-        write_csv(matrix, paths["matrix.csv"], index=True)
-        write_csv(action_summary(matrix), paths["summary.csv"], index=True)
-        if png:
-            render_heatmap(matrix, paths["availability.png"])
-        return paths
+        if Path(out_dir).is_dir():
+            _warn_stale_errors(Path(out_dir))
+        return write_frame_report(self._frame, self.matrix(), out_dir, png=png)
 
 
 def _warn_stale_errors(out: Path) -> None:

@@ -24,10 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from .fetch import ERRORS_COLUMNS, FetchResult
-from .frame import FRAME_COLUMNS, as_matrix
+from .frame import FRAME_COLUMNS, action_summary, as_matrix
 from .vocabulary import order_actions
 
-__all__ = ["REPORT_FILES", "read_actions", "read_errors", "render_heatmap", "write_csv", "write_report"]
+__all__ = ["REPORT_FILES", "read_actions", "read_errors", "render_heatmap", "write_csv", "write_frame_report", "write_report"]
 
 REPORT_FILES = ("actions.csv", "matrix.csv", "summary.csv", "errors.csv", "availability.png")
 
@@ -82,6 +82,23 @@ def render_heatmap(frame_or_matrix: pd.DataFrame, path: str | Path, *, dpi: int 
     return path
 
 
+def write_frame_report(frame: pd.DataFrame, matrix: pd.DataFrame, out_dir: str | Path, *,
+                       errors: pd.DataFrame | None = None, png: bool = True) -> dict[str, Path]:
+    """Write the report files of a tidy frame and its matrix (``errors.csv`` only when given)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = [n for n in REPORT_FILES if (png or n != "availability.png") and (errors is not None or n != "errors.csv")]
+    paths = {name: out / name for name in names}
+    write_csv(frame, paths["actions.csv"])
+    write_csv(matrix, paths["matrix.csv"], index=True)
+    write_csv(action_summary(matrix), paths["summary.csv"], index=True)
+    if errors is not None:
+        write_csv(errors, paths["errors.csv"])
+    if png:
+        render_heatmap(matrix, paths["availability.png"])
+    return paths
+
+
 def write_report(result: FetchResult, out_dir: str | Path, *, png: bool = True) -> dict[str, Path]:
     """Write the report files of ``result`` into ``out_dir`` (created if needed).
 
@@ -90,16 +107,7 @@ def write_report(result: FetchResult, out_dir: str | Path, *, png: bool = True) 
     dict
         File name -> path, for the files written.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {name: out / name for name in REPORT_FILES if png or not name.endswith(".png")}
-    write_csv(result.frame, paths["actions.csv"])
-    write_csv(result.matrix(), paths["matrix.csv"], index=True)
-    write_csv(result.summary(), paths["summary.csv"], index=True)
-    write_csv(result.errors, paths["errors.csv"])
-    if png:
-        render_heatmap(result.matrix(), paths["availability.png"])
-    return paths
+    return write_frame_report(result.frame, result.matrix(), out_dir, errors=result.errors, png=png)
 
 
 def read_actions(path: str | Path) -> pd.DataFrame:

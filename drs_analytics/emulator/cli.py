@@ -14,12 +14,14 @@ SIGINT or SIGTERM stops it cleanly (exit status 0).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import shlex
 import signal
 import sys
 import threading
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from .app import IDLE_CURRENT_ACTION_CHOICES
@@ -102,8 +104,9 @@ def _announce(emulator: Emulator) -> None:
     )
 
 
-def _wait_for_signal() -> None:
-    """Block until SIGINT or SIGTERM (or KeyboardInterrupt outside the main thread)."""
+@contextlib.contextmanager
+def _stop_on_signal() -> Iterator[threading.Event]:
+    """Install SIGINT/SIGTERM handlers that set the yielded event (before anything is announced)."""
     stop = threading.Event()
     previous: dict[int, Any] = {}
 
@@ -116,13 +119,19 @@ def _wait_for_signal() -> None:
     except ValueError:  # not the main thread: rely on KeyboardInterrupt
         pass
     try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _wait(stop: threading.Event) -> None:
+    """Block until the event is set (or KeyboardInterrupt outside the main thread)."""
+    try:
         while not stop.wait(0.2):
             pass
     except KeyboardInterrupt:
         pass
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -166,8 +175,9 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"drs-analytics emulator: error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
             return 2
-        _announce(emulator)
-        _wait_for_signal()
+        with _stop_on_signal() as stop:
+            _announce(emulator)
+            _wait(stop)
     finally:
         emulator.stop()
     return 0
