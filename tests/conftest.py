@@ -63,3 +63,13 @@ def client(make_client):
 def served(emulator) -> int:
     """Requests the emulator has answered on the actions route."""
     return emulator.app.request_count
+
+
+def fetch_fleet(jobs: int, seed: int = 7):
+    """A FetchResult of a fresh emulator fleet (no cache)."""
+    from drs_analytics import fetch_actions
+
+    with Emulator(jobs=jobs, seed=seed) as server, DRSClient(
+        endpoint=server.url, project_id=server.project_id, token=server.token, cache=False
+    ) as client:
+        return fetch_actions(server.job_ids, client=client, progress=False)

@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from drs_analytics import DRSClient, action_summary, availability_matrix, fetch_actions, read_actions, write_report
+from drs_analytics import action_summary, availability_matrix, read_actions, write_report
 from drs_analytics.accessor import FRAME_REPORT_FILES, DRSAccessor
-from drs_analytics.emulator import Emulator
 from drs_analytics.plots import plot_availability_matrix
 
 _MISSING = object()
+
+from .conftest import fetch_fleet
 
 
 @contextlib.contextmanager
@@ -43,9 +44,7 @@ def ensure_removed(obj, attr):
 
 @pytest.fixture(scope="module")
 def result():
-    with Emulator(jobs=80, seed=7) as emu, DRSClient(endpoint=emu.url, project_id=emu.project_id, token=emu.token,
-                                                     cache=False) as client:
-        return fetch_actions(emu.job_ids, client=client, progress=False)
+    return fetch_fleet(80)
 
 
 @pytest.fixture

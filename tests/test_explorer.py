@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from drs_analytics import DRSClient, FetchResult, fetch_actions
-from drs_analytics.emulator import Emulator
+from drs_analytics import FetchResult
 from drs_analytics.explorer import AVAILABILITY_STATES, EXPLORER_SORTS, EXPORT_FILES, FleetExplorer, _Fleet
 from drs_analytics.frame import build_frames
 from drs_analytics.responses import JobActions
@@ -28,6 +27,8 @@ FLEET = {
     "f-106": ((), ("PAUSE", "RETRY", "DELETE"), "START", False),
 }
 NAMES = {"c-101": "orders-db", "a-102": "Billing", "e-103": "crm", "b-104": "orders-replica", "f-106": "ledger"}
+
+from .conftest import fetch_fleet
 
 
 def small_result() -> FetchResult:
@@ -47,9 +48,7 @@ def small():
 
 @pytest.fixture(scope="module")
 def fetched():
-    with Emulator(jobs=120, seed=7) as emu, DRSClient(endpoint=emu.url, project_id=emu.project_id, token=emu.token,
-                                                      cache=False) as client:
-        return fetch_actions(emu.job_ids, client=client, progress=False)
+    return fetch_fleet(120)
 
 
 @pytest.fixture
