@@ -20,6 +20,7 @@ from pathlib import Path
 from ._version import __version__
 from .auth import TOKEN_ENV
 from .exceptions import DRSAnalyticsError
+from .validation import id_lines
 
 __all__ = ["main"]
 
@@ -97,11 +98,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _id_lines(text: str) -> list[str]:
-    """Job IDs from text: one per line; blank lines and '#' comments ignored."""
-    return [line for line in (raw.split("#", 1)[0].strip() for raw in text.splitlines()) if line]
-
-
 def _read_job_ids(args: argparse.Namespace) -> list[str]:
     ids = list(args.job_ids)
     if args.jobs_file:
@@ -109,9 +105,9 @@ def _read_job_ids(args: argparse.Namespace) -> list[str]:
             text = sys.stdin.read() if args.jobs_file == "-" else Path(args.jobs_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read job IDs from {args.jobs_file}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
-        ids += _id_lines(text)
+        ids += id_lines(text)
     elif not ids and not sys.stdin.isatty():
-        ids += _id_lines(sys.stdin.read())
+        ids += id_lines(sys.stdin.read())
     if not ids:
         raise UsageError("no job IDs: give them as arguments, with --jobs-file FILE, or on stdin")
     return ids

@@ -26,6 +26,7 @@ from typing import Any
 
 from .client import DRSClient
 from .exceptions import ConfigurationError
+from .validation import id_lines
 
 __all__ = ["ENV_VARIABLES", "Fleet", "open_fleet"]
 
@@ -66,7 +67,7 @@ def _job_ids_from(path: str) -> list[str]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigurationError(f"cannot read DRS_JOBS_FILE {path}: {exc.strerror}") from None
-    return [line for line in (raw.split("#", 1)[0].strip() for raw in text.splitlines()) if line]
+    return id_lines(text)
 
 
 def _from_environment() -> Fleet | None:

@@ -13,7 +13,7 @@ import re
 
 from .exceptions import InvalidIDError
 
-__all__ = ["MAX_ID_LENGTH", "check_id", "id_problem"]
+__all__ = ["MAX_ID_LENGTH", "check_id", "id_lines", "id_problem"]
 
 #: Longest ID accepted; real ones are 32 (project) or 36 (job) characters.
 MAX_ID_LENGTH = 128
@@ -75,3 +75,12 @@ def check_id(value: object, kind: str = "job ID") -> str:
         shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
         raise InvalidIDError(f"invalid {kind} {shown}: {problem}")
     return value  # type: ignore[return-value]
+
+
+def id_lines(text: str) -> list[str]:
+    """Job IDs from a jobs file: one per line; blank lines and ``#`` comments ignored.
+
+    >>> id_lines("# fleet\\n a1  # prod\\n\\n b2\\r\\n")
+    ['a1', 'b2']
+    """
+    return [line for line in (raw.split("#", 1)[0].strip() for raw in text.splitlines()) if line]
