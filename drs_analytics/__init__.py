@@ -26,7 +26,9 @@ from .exceptions import (
     TransportError,
 )
 from .fetch import ActionConflictWarning, FetchAborted, FetchResult, fetch_actions
+from .fleet import fetch_fleet
 from .frame import action_summary, availability_matrix
+from .targets import Target, load_targets
 from .explorer import FleetExplorer
 from .plot_rates import plot_action_rates, plot_current_actions
 from .plot_signatures import plot_signatures
@@ -58,12 +60,15 @@ __all__ = [
     "RequestError",
     "RetrySettings",
     "ServerError",
+    "Target",
     "ThrottledError",
     "TransportError",
     "__version__",
     "action_summary",
     "availability_matrix",
     "fetch_actions",
+    "fetch_fleet",
+    "load_targets",
     "plot_action_rates",
     "plot_availability_matrix",
     "plot_current_actions",

@@ -3,9 +3,11 @@
 Caching rules:
 
 * only ``200`` answers to ``GET`` are stored, and only when the body is a valid
-  ``job_action`` (a malformed 200 is an error and is never served from the cache);
-* credentials never reach the file: ``X-Auth-Token`` and the other auth headers are
-  redacted from stored requests, and they are kept out of cache keys;
+  ``job_action`` or job list page (a malformed 200 is an error and is never served
+  from the cache);
+* credentials never reach the file: ``X-Auth-Token``, ``Authorization`` (AK/SK
+  signatures), ``X-Security-Token`` and ``X-Sdk-Date`` are redacted from stored requests
+  and kept out of cache keys, so signed requests hit the cache like token ones;
 * instead the key mixes in the credential's one-way ``identity`` hash, so two
   credentials sharing a file never read each other's answers;
 * SQLite runs in WAL mode with a busy timeout and a connection per operation
@@ -15,9 +17,11 @@ Caching rules:
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -57,13 +61,26 @@ def cache_key(request: Any, *, identity: str, **kwargs: Any) -> str:
 
 
 def is_cacheable(response: Any) -> bool:
-    """False for a 200 ``.../actions`` answer whose body is not a valid ``job_action``."""
-    if response.status_code != 200 or not response.url.endswith("/actions"):
+    """False for a 200 whose body is not what its API returns.
+
+    ``.../actions`` must hold a valid ``job_action``; a job list page (``.../jobs``)
+    must be a JSON object with a ``jobs`` list.
+    """
+    if response.status_code != 200:
         return True
-    try:
-        parsed_actions(response)
-    except MalformedResponseError:
-        return False
+    path = urlsplit(response.url).path.rstrip("/")
+    if path.endswith("/actions"):
+        try:
+            parsed_actions(response)
+        except MalformedResponseError:
+            return False
+        return True
+    if path.endswith("/jobs"):
+        try:
+            body = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return False
+        return isinstance(body, dict) and isinstance(body.get("jobs"), list)
     return True
 
 

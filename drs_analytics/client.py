@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
-from .auth import TokenAuth, token_from_env
+from .auth import IAM_ENDPOINT_ENV, PROJECT_ENV, PasswordAuth, make_auth
 from .cache import make_session
 from .exceptions import (
+    AuthenticationError,
     ConfigurationError,
     MalformedResponseError,
     RequestError,
@@ -22,8 +25,9 @@ from .exceptions import (
     ThrottledError,
     TransportError,
 )
-from .regions import region_endpoint
+from .regions import iam_endpoint, region_endpoint
 from .responses import JobActions, api_error, parsed_actions, response_time
+from .signing import canonical_query
 from .settings import (
     DEFAULT_EXPIRE_AFTER,
     DEFAULT_LANGUAGE,
@@ -39,16 +43,18 @@ __all__ = ["DRSClient"]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: Failures worth another attempt. A malformed 200 is usually a truncated transfer.
 _RETRYABLE = (TransportError, ServerError, ThrottledError, MalformedResponseError)
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 
 
 def _endpoint(endpoint: str | None, region: str | None) -> str:
-    if endpoint and region:
-        raise ConfigurationError("pass either endpoint= or region=, not both")
     if region:
-        return region_endpoint(region)
+        url = region_endpoint(region)  # checks the region even when an endpoint overrides it
+        if not endpoint:
+            return url
     if not endpoint:
         raise ConfigurationError("no endpoint: pass endpoint='https://...' or region='cn-south-2'")
     if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
@@ -63,6 +69,22 @@ def _endpoint(endpoint: str | None, region: str | None) -> str:
             "use https:// (http:// is accepted for loopback emulators only)"
         )
     return endpoint.rstrip("/")
+
+
+def _iam_endpoint(iam: str | None, region: str | None) -> str | None:
+    if iam:
+        return _endpoint(iam, None)
+    if os.environ.get(IAM_ENDPOINT_ENV, "").strip():
+        return _endpoint(os.environ[IAM_ENDPOINT_ENV].strip(), None)
+    return iam_endpoint(region) if region else None
+
+
+def _project(project_id: str | None) -> str:
+    if project_id is None:
+        project_id = os.environ.get(PROJECT_ENV, "").strip() or None
+        if project_id is None:
+            raise ConfigurationError(f"no project: pass project_id= or set {PROJECT_ENV}")
+    return check_id(project_id, "project ID")
 
 
 def _cache_path(cache: str | Path | bool | None) -> Path | None:
@@ -83,11 +105,23 @@ class DRSClient:
     endpoint : str, optional
         Base URL, e.g. ``https://drs.cn-south-2.myhuaweicloud.com`` or an emulator's ``emu.url``.
     region : str, optional
-        Region ID instead of ``endpoint`` (``eu-west-101`` uses its ``.eu`` domain).
-    project_id : str
-        The project (tenant in a region) whose jobs are read.
+        Region ID (``eu-west-101`` uses its ``.eu`` domain). With ``endpoint`` too, the
+        endpoint is used and the region only labels the data (and picks the IAM endpoint).
+    project_id : str, optional
+        The project (tenant in a region) whose jobs are read; default ``$HUAWEICLOUD_SDK_PROJECT_ID``.
     token : str, optional
-        IAM token sent as ``X-Auth-Token``; default ``$DRS_AUTH_TOKEN``. Never shown or cached.
+        IAM token sent as ``X-Auth-Token``.
+    ak, sk, security_token : str, optional
+        AK/SK credentials (``security_token`` for temporary ones): every request is signed.
+    username, password, domain : str, optional
+        An IAM user's password credentials: a token is obtained from IAM and renewed.
+    iam_endpoint : str, optional
+        IAM base URL for password credentials; default ``$HUAWEICLOUD_SDK_IAM_ENDPOINT``,
+        else the region's IAM endpoint.
+
+        Pass one kind of credentials. With none, the environment is read:
+        ``DRS_AUTH_TOKEN``, else ``HUAWEICLOUD_SDK_AK``/``HUAWEICLOUD_SDK_SK`` (and
+        ``HUAWEICLOUD_SDK_SECURITY_TOKEN``). Secrets are never shown, logged or cached.
     cache : path, bool or None
         requests-cache SQLite file. None/True: ``http_cache.sqlite`` in the user cache
         directory; False: no cache.
@@ -120,8 +154,15 @@ class DRSClient:
         *,
         endpoint: str | None = None,
         region: str | None = None,
-        project_id: str,
+        project_id: str | None = None,
         token: str | None = None,
+        ak: str | None = None,
+        sk: str | None = None,
+        security_token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        domain: str | None = None,
+        iam_endpoint: str | None = None,
         cache: str | Path | bool | None = None,
         expire_after: float = DEFAULT_EXPIRE_AFTER,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
@@ -132,7 +173,7 @@ class DRSClient:
     ) -> None:
         self.settings = ClientSettings(
             endpoint=_endpoint(endpoint, region),
-            project_id=check_id(project_id, "project ID"),
+            project_id=_project(project_id),
             cache_path=None if session is not None else _cache_path(cache),
             expire_after=expire_after,
             timeout=timeout,
@@ -141,7 +182,15 @@ class DRSClient:
             retry=retry or RetrySettings(),
         )
         self.region = region
-        self._auth = TokenAuth(token if token is not None else token_from_env())
+        iam_session = requests.Session()
+        self._auth = make_auth(
+            project_id=self.settings.project_id, token=token, ak=ak, sk=sk, security_token=security_token,
+            username=username, password=password, domain=domain, iam_endpoint=_iam_endpoint(iam_endpoint, region),
+            iam_session=iam_session, timeout=self.settings.timeout,
+            send_kwargs=_environment_settings(iam_session, iam_endpoint or self.settings.endpoint),
+        )
+        if not isinstance(self._auth, PasswordAuth):
+            iam_session.close()
         self.session = session or make_session(
             cache_path=self.settings.cache_path,
             expire_after=self.settings.expire_after,
@@ -172,6 +221,11 @@ class DRSClient:
         """One-way hash of the credential (what keys the cache); safe to show."""
         return self._auth.identity
 
+    @property
+    def auth_kind(self) -> str:
+        """``"token"``, ``"aksk"`` or ``"password"``."""
+        return self._auth.kind
+
     # -- requests ----------------------------------------------------------------------------
     def actions_path(self, job_id: str) -> str:
         """``/v5/{project_id}/jobs/{job_id}/actions`` for a checked ``job_id``."""
@@ -190,22 +244,47 @@ class DRSClient:
             ``attempts`` attribute says how many requests were made.
         """
         path = self.actions_path(job_id)
-        attempt = 0
+        (available, unavailable, current), response, attempts = self.call(path, parse=self._parse)
+        return JobActions(
+            job_id=job_id,
+            available=available,
+            unavailable=unavailable,
+            current_action=current,
+            fetched_at=response_time(response),
+            from_cache=bool(getattr(response, "from_cache", False)),
+            request_id=response.headers.get("X-Request-Id"),
+            attempts=attempts,
+        )
+
+    def call(
+        self,
+        path: str,
+        query: Sequence[tuple[str, Any]] = (),
+        *,
+        parse: Callable[[Any, str], T],
+    ) -> tuple[T, Any, int]:
+        """GET ``path?query`` with the retry policy; return (parsed body, response, attempts).
+
+        ``parse(response, what)`` turns a 2xx response into a value or raises
+        :class:`MalformedResponseError` (retried like a truncated transfer). Password
+        credentials get one new token when the API answers 401.
+        """
+        url = self.endpoint + path + (f"?{canonical_query(query)}" if query else "")
+        what = f"GET {path}"
+        attempt, renewed = 0, False
         while True:
             attempt += 1
+            generation = getattr(self._auth, "generation", None)
             try:
-                response = self._send(path)
-                available, unavailable, current = self._parse(response, path)
-                return JobActions(
-                    job_id=job_id,
-                    available=available,
-                    unavailable=unavailable,
-                    current_action=current,
-                    fetched_at=response_time(response),
-                    from_cache=bool(getattr(response, "from_cache", False)),
-                    request_id=response.headers.get("X-Request-Id"),
-                    attempts=attempt,
-                )
+                response = self._send(url, what)
+                return parse(response, what), response, attempt
+            except AuthenticationError as exc:
+                if renewed or generation is None or exc.status_code != 401:
+                    exc.attempts = attempt
+                    raise
+                renewed = True
+                self._auth.renew(generation)
+                logger.info("token refused (%s); getting a new one", exc.error_code)
             except _RETRYABLE as exc:
                 if attempt >= self.settings.retry.attempts:
                     exc.attempts = attempt
@@ -216,29 +295,28 @@ class DRSClient:
                 raise
 
     @staticmethod
-    def _parse(response: Any, path: str) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    def _parse(response: Any, what: str) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
         try:
             return parsed_actions(response)
         except MalformedResponseError as exc:
             raise MalformedResponseError(
-                f"HTTP {response.status_code} from GET {path}: {exc}", status_code=response.status_code,
+                f"HTTP {response.status_code} from {what}: {exc}", status_code=response.status_code,
                 error_msg=str(exc), request_id=response.headers.get("X-Request-Id"),
             ) from None
 
-    def _send(self, path: str) -> Any:
+    def _send(self, url: str, what: str) -> Any:
         """One GET; returns a 2xx response or raises a RequestError."""
-        url = self.endpoint + path
         try:
             response = self.session.get(
                 url, headers=self._headers, auth=self._auth, timeout=self.settings.timeout, allow_redirects=False,
                 **self._send_kwargs,
             )
         except requests.Timeout as exc:
-            raise TransportError(f"timed out on GET {path} ({type(exc).__name__})") from None
+            raise TransportError(f"timed out on {what} ({type(exc).__name__})") from None
         except requests.RequestException as exc:
-            raise TransportError(f"no answer to GET {path}: {_reason(exc)}") from None
+            raise TransportError(f"no answer to {what}: {_reason(exc)}") from None
         if response.status_code >= 300:
-            raise api_error(response, f"GET {path}")
+            raise api_error(response, what)
         return response
 
     def _wait(self, attempt: int, exc: RequestError) -> None:
@@ -248,10 +326,47 @@ class DRSClient:
         logger.debug("attempt %d failed (%s); retrying in %.2f s", attempt, type(exc).__name__, delay)
         time.sleep(delay)
 
+    def list_jobs(
+        self,
+        job_type: str | Sequence[str] | None = None,
+        *,
+        page_size: int = 1000,
+        **filters: Any,
+    ) -> Any:
+        """Every job of the given types, as a DataFrame of job metadata.
+
+        Pages through ``GET /v5/{project_id}/jobs`` until a short or empty page (or
+        the documented ``total_count``, when every page agreed on it). Children are
+        rows of their own, with ``parent_id`` and ``job_role``.
+
+        Parameters
+        ----------
+        job_type : str or list, optional
+            ``"sync"``, ``"sync,migration"`` or a list; default every documented type
+            (the API needs one per request, so each type is a scan of its own).
+        page_size : int
+            ``limit`` per request (the API's maximum is undocumented; 1000 is assumed).
+        **filters
+            ``status`` (str or list), ``name`` (up to 10 IDs or name parts),
+            ``engine_type``, ``net_type``, ``enterprise_project_id``, ``sort_key``,
+            ``sort_dir``, ``instance_ip``.
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`~drs_analytics.listing.JOB_LIST_COLUMNS`.
+        """
+        from .listing import list_jobs
+
+        return list_jobs(self, job_type, page_size=page_size, **filters)
+
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         """Close the HTTP session and its cache connection."""
         self.session.close()
+        iam = getattr(self._auth, "_session", None)
+        if iam is not None:
+            iam.close()
 
     def __enter__(self) -> DRSClient:
         return self
@@ -261,7 +376,8 @@ class DRSClient:
 
     def __repr__(self) -> str:
         cache = self.settings.cache_path or "off"
-        return f"DRSClient(endpoint={self.endpoint!r}, project_id={self.project_id!r}, cache={str(cache)!r}, auth=token)"
+        return (f"DRSClient(endpoint={self.endpoint!r}, project_id={self.project_id!r}, cache={str(cache)!r}, "
+                f"auth={self.auth_kind})")
 
 
 def _environment_settings(session: requests.Session, endpoint: str) -> dict[str, Any]:

@@ -29,7 +29,10 @@ from .validation import id_problem
 if TYPE_CHECKING:
     from .client import DRSClient
 
-__all__ = ["ABORT_AFTER", "ERRORS_COLUMNS", "ActionConflictWarning", "FetchAborted", "FetchResult", "fetch_actions"]
+__all__ = [
+    "ABORT_AFTER", "ERRORS_COLUMNS", "ActionConflictWarning", "FetchAborted", "FetchResult", "collect_actions",
+    "fetch_actions", "warn_conflicts",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -138,12 +141,52 @@ def _workers(max_workers: int, client: DRSClient) -> int:
     return min(max_workers, pool)
 
 
+def warn_conflicts(conflicts: pd.DataFrame, stacklevel: int = 3) -> None:
+    """Warn once about actions listed as both available and unavailable."""
+    if len(conflicts):
+        warnings.warn(
+            f"{len(conflicts)} action(s) of {conflicts['job_id'].nunique()} job(s) were listed as both "
+            "available and unavailable; kept as unavailable (see result.conflicts)",
+            ActionConflictWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def collect_actions(
+    job_ids: Iterable[str],
+    *,
+    client: DRSClient,
+    max_workers: int = 16,
+    progress: bool | None = None,
+) -> tuple[dict[str, object], list[JobActions], list[dict]]:
+    """Fetch distinct jobs: (input label -> value, fetched jobs, error records in input order)."""
+    workers = _workers(max_workers, client)
+    distinct = _distinct(job_ids)
+    errors: list[dict] = []
+    valid: list[str] = []
+    for label, value in distinct.items():
+        problem = id_problem(value)
+        if problem is None:
+            valid.append(label)
+        else:
+            errors.append(error_record(label, InvalidIDError(f"invalid job ID {label!r:.80}: {problem}")))
+
+    outcomes = _run(client, valid, workers, progress) if valid else []
+    fetched = [o for o in outcomes if isinstance(o, JobActions)]
+    errors.extend(error_record(j, o) for j, o in zip(valid, outcomes) if not isinstance(o, JobActions))
+    order = {label: i for i, label in enumerate(distinct)}
+    errors.sort(key=lambda e: order[e["job_id"]])
+    return distinct, fetched, errors
+
+
 def fetch_actions(
     job_ids: Iterable[str],
     *,
     client: DRSClient,
     max_workers: int = 16,
     progress: bool | None = None,
+    enrich: bool = False,
+    enrich_job_types: str | Iterable[str] | None = None,
 ) -> FetchResult:
     """Fetch the actions of many jobs into a tidy :class:`FetchResult`.
 
@@ -158,6 +201,13 @@ def fetch_actions(
         Concurrent requests (at most the client's ``max_connections``).
     progress : bool, optional
         Show a tqdm progress bar; default: for 50 jobs or more, in a notebook or terminal.
+    enrich : bool
+        Join job metadata from the job list (``GET /v5/{project_id}/jobs``) onto the
+        frame and ``.jobs``: the columns of :data:`~drs_analytics.listing.META_COLUMNS`.
+        Costs one list scan per job type (about N / 1000 requests each); jobs the list
+        does not show get NA.
+    enrich_job_types : str or list, optional
+        Job types the list scan covers (default: all documented ones).
 
     Returns
     -------
@@ -175,31 +225,15 @@ def fetch_actions(
     job (401, 403, no connection), the rest are not attempted; they are recorded
     as ``FetchAborted`` errors, so nothing is lost and a wrong token costs seconds.
     """
-    workers = _workers(max_workers, client)
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
-    distinct = _distinct(job_ids)
-    errors: list[dict] = []
-    valid: list[str] = []
-    for label, value in distinct.items():
-        problem = id_problem(value)
-        if problem is None:
-            valid.append(label)
-        else:
-            errors.append(error_record(label, InvalidIDError(f"invalid job ID {label!r:.80}: {problem}")))
+    distinct, fetched, errors = collect_actions(job_ids, client=client, max_workers=max_workers, progress=progress)
+    meta = None
+    if enrich:
+        from .fleet import enrichment
 
-    outcomes = _run(client, valid, workers, progress) if valid else []
-    fetched = [o for o in outcomes if isinstance(o, JobActions)]
-    errors.extend(error_record(j, o) for j, o in zip(valid, outcomes) if not isinstance(o, JobActions))
-    frame, jobs, conflicts = build_frames(client.project_id, fetched)
-    if len(conflicts):
-        warnings.warn(
-            f"{len(conflicts)} action(s) of {conflicts['job_id'].nunique()} job(s) were listed as both "
-            "available and unavailable; kept as unavailable (see result.conflicts)",
-            ActionConflictWarning,
-            stacklevel=2,
-        )
-    order = {label: i for i, label in enumerate(distinct)}
-    errors.sort(key=lambda e: order[e["job_id"]])
+        meta = enrichment(client, fetched, job_type=enrich_job_types)
+    frame, jobs, conflicts = build_frames(client.project_id, fetched, meta)
+    warn_conflicts(conflicts)
     result = FetchResult(frame, jobs, errors_frame(errors), conflicts, client.project_id, len(distinct),
                          started_at=started, elapsed=time.perf_counter() - t0)
     logger.info("%r", result)

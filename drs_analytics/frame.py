@@ -9,8 +9,9 @@ lists still costs one dictionary lookup per job, never a Python step per row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import chain
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,10 +103,17 @@ def _times(records: Sequence[JobActions]) -> pd.DatetimeIndex:
     return pd.DatetimeIndex([r.fetched_at for r in records], tz="UTC").as_unit("ns")
 
 
-def build_frames(project_id: str, records: Sequence[JobActions]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def build_frames(
+    project_id: str,
+    records: Sequence[JobActions],
+    meta: Mapping[str, pd.Categorical] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Build (tidy frame, jobs, conflicts) from the fetched jobs, in the given order.
 
     Job IDs in ``records`` must be distinct. See :data:`FRAME_COLUMNS` for the columns.
+    ``meta`` adds per-job columns (one value per record, categoricals are cheapest) to
+    both frames, after the standard ones; a ``project_id`` entry replaces the constant
+    ``project_id`` (fleets spanning several projects).
     """
     n = len(records)
     sigs = _Signatures()
@@ -120,15 +128,22 @@ def build_frames(project_id: str, records: Sequence[JobActions]) -> tuple[pd.Dat
     job_ids = [r.job_id for r in records]
     current, times = _current(records), _times(records)
     cached = np.fromiter((r.from_cache for r in records), dtype=bool, count=n)
+    meta = dict(meta or {})
+    projects = meta.pop("project_id", None)
+    if projects is None:
+        project_col = str_categorical(np.zeros(len(row_job), dtype=np.int8), [project_id])
+    else:
+        project_col = _take(projects, row_job)
     frame = pd.DataFrame(
         {
-            "project_id": str_categorical(np.zeros(len(row_job), dtype=np.int8), [project_id]),
+            "project_id": project_col,
             "job_id": str_categorical(row_job.astype(np.int32), job_ids),
             "action": str_categorical(codes_flat[src], actions),
             "available": flags_flat[src],
             "current_action": current.take(row_job),
             "fetched_at": times.take(row_job),
             "from_cache": cached[row_job],
+            **{name: _take(values, row_job) for name, values in meta.items()},
         }
     )
     sig_of_row = np.repeat(np.arange(len(sigs.names)), spans[1])
@@ -141,9 +156,18 @@ def build_frames(project_id: str, records: Sequence[JobActions]) -> tuple[pd.Dat
             "n_unavailable": spans[1][job_sig] - n_available,
             "fetched_at": times,
             "from_cache": cached,
+            **({"project_id": projects} if projects is not None else {}),
+            **meta,
         }
     )
     return frame, jobs, _conflicts(sigs, job_sig, job_ids)
+
+
+def _take(values: Any, positions: np.ndarray) -> Any:
+    """``values[positions]`` for a categorical or any array-like."""
+    if isinstance(values, pd.Categorical):
+        return values.take(positions)
+    return pd.array(values).take(positions)
 
 
 def _conflicts(sigs: _Signatures, job_sig: np.ndarray, job_ids: list[str]) -> pd.DataFrame:

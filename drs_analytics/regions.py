@@ -13,7 +13,7 @@ import re
 
 from .exceptions import ConfigurationError
 
-__all__ = ["KNOWN_REGIONS", "region_endpoint"]
+__all__ = ["KNOWN_REGIONS", "iam_endpoint", "region_endpoint"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,26 @@ _SPECIAL = {"eu-west-101": "https://drs.eu-west-101.myhuaweicloud.eu"}
 _REGION_SHAPE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,3}")
 
 
+def _check(region: str) -> None:
+    if not isinstance(region, str) or not _REGION_SHAPE.fullmatch(region):
+        raise ConfigurationError(
+            f"invalid region {region!r}: expected a region ID such as 'cn-south-2'; "
+            f"known regions: {', '.join(KNOWN_REGIONS)}"
+        )
+
+
+def iam_endpoint(region: str) -> str:
+    """Return the IAM endpoint of ``region`` (DOMAIN.md 6).
+
+    >>> iam_endpoint("cn-south-2")
+    'https://iam.cn-south-2.myhuaweicloud.com'
+    >>> iam_endpoint("eu-west-101")
+    'https://iam.eu-west-101.myhuaweicloud.eu'
+    """
+    _check(region)
+    return region_endpoint(region).replace("https://drs.", "https://iam.", 1)
+
+
 def region_endpoint(region: str) -> str:
     """Return the DRS endpoint of ``region``.
 
@@ -39,11 +59,7 @@ def region_endpoint(region: str) -> str:
     >>> region_endpoint("eu-west-101")
     'https://drs.eu-west-101.myhuaweicloud.eu'
     """
-    if not isinstance(region, str) or not _REGION_SHAPE.fullmatch(region):
-        raise ConfigurationError(
-            f"invalid region {region!r}: expected a region ID such as 'cn-south-2'; "
-            f"known regions: {', '.join(KNOWN_REGIONS)}"
-        )
+    _check(region)
     if region not in KNOWN_REGIONS:
         logger.warning("region %r is not in the SDK's DRS region list; trying it anyway", region)
     return _SPECIAL.get(region, f"https://drs.{region}.myhuaweicloud.com")

@@ -10,7 +10,7 @@ from typing import Any
 
 from .exceptions import MalformedResponseError, ThrottledError, api_error_class
 
-__all__ = ["SECRET_HEADERS", "JobActions", "api_error", "parse_actions_body", "parsed_actions", "redacted_request", "response_time"]
+__all__ = ["SECRET_HEADERS", "JobActions", "api_error", "parse_actions_body", "parse_job_action", "parsed_actions", "redacted_request", "response_time"]
 
 _PARSED_ATTR = "_drs_parsed_actions"
 
@@ -62,10 +62,20 @@ def parse_actions_body(content: bytes) -> tuple[tuple[str, ...], tuple[str, ...]
         body = json.loads(content)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedResponseError(f"response body is not JSON ({exc.__class__.__name__}: {str(exc)[:120]})") from None
+    if not isinstance(body, dict) or "job_action" not in body:
+        raise MalformedResponseError("response body is not a job_action: no 'job_action' object in the body")
+    return parse_job_action(body["job_action"])
+
+
+def parse_job_action(action: Any) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    """Read one ``job_action`` object (of ``/actions`` or of a list entry).
+
+    >>> parse_job_action({"available_actions": ["PAUSE"], "unavailable_actions": None})
+    (('PAUSE',), (), None)
+    """
     try:
-        if not isinstance(body, dict) or not isinstance(body.get("job_action"), dict):
+        if not isinstance(action, dict):
             raise ValueError("no 'job_action' object in the body")
-        action = body["job_action"]
         current = action.get("current_action")
         if current is not None and not isinstance(current, str):
             raise ValueError(f"current_action is a {type(current).__name__}, not a string")

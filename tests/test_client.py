@@ -135,7 +135,7 @@ def test_token_defaults_to_environment(emu, monkeypatch):
     [
         ({}, "no endpoint"),
         ({"endpoint": "ftp://x"}, "must start with https://"),
-        ({"endpoint": "https://a", "region": "cn-south-2"}, "not both"),
+        ({"endpoint": "https://a", "region": "cn south 2"}, "invalid region"),
         ({"region": "Mars"}, "invalid region 'Mars'"),
         ({"endpoint": "https://a", "language": "fr"}, "language"),
         ({"endpoint": "https://a", "expire_after": -1}, "expire_after"),
@@ -189,3 +189,10 @@ def test_proxy_and_ca_bundle_environment_is_honoured(monkeypatch, tmp_path):
     monkeypatch.setenv("NO_PROXY", "myhuaweicloud.com")
     with DRSClient(region="cn-south-2", project_id="p1", token="t", cache=False) as c:
         assert "https" not in c._send_kwargs["proxies"]
+
+
+def test_endpoint_with_region_uses_the_endpoint_and_labels_the_region(emu):
+    with DRSClient(endpoint=emu.url, region="cn-south-2", project_id=emu.project_id, token=emu.token,
+                   cache=False) as client:
+        assert client.endpoint == emu.url and client.region == "cn-south-2"
+        assert client.get_actions(emu.job_ids[0]).job_id == emu.job_ids[0]

@@ -1,0 +1,265 @@
+"""The job list, ``GET /v5/{project_id}/jobs``: paging, flattening, job metadata.
+
+The list is the bulk source: one page carries up to ``limit`` jobs, each with the
+same ``job_action`` object the per-job ``/actions`` API returns, and parents carry
+their ``children`` (each with its own ``job_action``). :func:`iter_jobs` pages through
+it and yields one :class:`ListedJob` per job, children right after their parent.
+
+Paging (DOMAIN.md 3.1): ``offset`` advances by the number of jobs received. It stops
+on a short or empty page, or when the jobs received reach ``total_count`` and every
+page agreed on that count. A list that changes while it is read (a job created or
+deleted between pages) can shift entries across pages; jobs are kept once each by ID.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import ConfigurationError, MalformedResponseError
+from .frame import str_categorical
+from .responses import JobActions, parse_job_action, response_time
+from .vocabulary import JOB_TYPES
+
+if TYPE_CHECKING:
+    from .client import DRSClient
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "JOB_LIST_COLUMNS",
+    "META_COLUMNS",
+    "ListedJob",
+    "iter_jobs",
+    "job_types",
+    "jobs_metadata",
+    "list_jobs",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Jobs per list request. The documented default is 10; the maximum is not documented
+#: (sibling v5 list APIs allow 1-1000) [I].
+DEFAULT_PAGE_SIZE = 1000
+#: Job metadata columns added to the tidy frame by ``fetch_fleet`` and ``enrich=True``.
+META_COLUMNS = (
+    "region", "job_name", "status", "job_type", "engine_type", "task_type", "charging_mode", "parent_id", "job_role",
+)  # fmt: skip
+#: Columns of :func:`list_jobs`, in order.
+JOB_LIST_COLUMNS = (
+    "project_id", "job_id", *META_COLUMNS, "job_mode", "net_type", "job_direction", "create_time", "description",
+    "enterprise_project_id", "billing_tag", "is_multi_az", "node_role", "node_new_framework", "n_children",
+    "current_action",
+)  # fmt: skip
+#: (column, field of the list entry) for the text metadata.
+_TEXT_FIELDS = (
+    ("job_name", "name"), ("status", "status"), ("job_type", "job_type"), ("engine_type", "engine_type"),
+    ("task_type", "task_type"), ("charging_mode", "charging_mode"), ("job_role", "job_mode_role"),
+    ("job_mode", "job_mode"), ("net_type", "net_type"), ("job_direction", "job_direction"),
+    ("create_time", "create_time"), ("description", "description"),
+    ("enterprise_project_id", "enterprise_project_id"), ("node_role", "node_role"),
+)  # fmt: skip
+_BOOL_FIELDS = ("billing_tag", "is_multi_az", "node_new_framework")
+
+
+@dataclass
+class ListedJob:
+    """One job of the list: its fields, its parent (for a child) and its actions.
+
+    ``actions`` is None when the entry's ``job_action`` could not be read; ``problem``
+    then says why.
+    """
+
+    job_id: str
+    fields: dict[str, Any]
+    parent_id: str | None
+    actions: JobActions | None
+    problem: str | None = None
+    n_children: int = 0
+
+
+def job_types(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Normalise ``"sync,migration"``, a list, or None (all documented types) to a tuple.
+
+    >>> job_types("sync, migration")
+    ('sync', 'migration')
+    """
+    if value is None:
+        return JOB_TYPES
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigurationError(f"job types must be non-empty strings, got {item!r}")
+        name = item.strip()
+        if name not in JOB_TYPES:
+            raise ConfigurationError(f"unknown job type {name!r}; documented types: {', '.join(JOB_TYPES)}")
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise ConfigurationError("no job type given")
+    return tuple(out)
+
+
+@dataclass
+class _Page:
+    total_count: int | None
+    jobs: list[Any]
+
+
+def _parse_page(response: Any, what: str) -> _Page:
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise MalformedResponseError(f"HTTP {response.status_code} from {what}: body is not JSON ({type(exc).__name__})",
+                                     status_code=response.status_code) from None
+    if not isinstance(body, dict) or not isinstance(body.get("jobs", []), list):
+        raise MalformedResponseError(f"HTTP {response.status_code} from {what}: no 'jobs' list in the body",
+                                     status_code=response.status_code)
+    total = body.get("total_count")
+    return _Page(total if isinstance(total, int) and not isinstance(total, bool) else None, body.get("jobs") or [])
+
+
+def _entry(item: Any, parent_id: str | None, response: Any, attempts: int, where: str) -> ListedJob:
+    """A list entry as a ListedJob; a bad ``job_action`` is recorded, not raised."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"].strip():
+        label = f"<{where}: entry without an id>"
+        return ListedJob(label, {}, parent_id, None, problem="list entry without a string 'id'")
+    fields = {k: v for k, v in item.items() if k not in ("job_action", "children")}
+    children = item.get("children")
+    n_children = len(children) if isinstance(children, list) else 0
+    try:
+        available, unavailable, current = parse_job_action(item.get("job_action"))
+    except MalformedResponseError as exc:
+        return ListedJob(item["id"], fields, parent_id, None, problem=str(exc), n_children=n_children)
+    actions = JobActions(
+        job_id=item["id"], available=available, unavailable=unavailable, current_action=current,
+        fetched_at=response_time(response), from_cache=bool(getattr(response, "from_cache", False)),
+        request_id=response.headers.get("X-Request-Id"), attempts=attempts,
+    )
+    return ListedJob(item["id"], fields, parent_id, actions, n_children=n_children)
+
+
+def iter_jobs(
+    client: DRSClient,
+    job_type: str,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    filters: Mapping[str, str] | None = None,
+) -> Iterator[ListedJob]:
+    """Yield every job of one ``job_type`` (children after their parent), page by page.
+
+    ``filters`` are extra query parameters (``status``, ``name``, ``engine_type``,
+    ``sort_key``...). Raises the client's :class:`~drs_analytics.RequestError` when a
+    page fails after its retries.
+    """
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise ValueError(f"page_size must be a positive integer, got {page_size!r}")
+    path = f"/v5/{client.project_id}/jobs"
+    base = [("job_type", job_type), *((k, str(v)) for k, v in (filters or {}).items() if v is not None)]
+    offset, totals, seen = 0, set(), set()
+    while True:
+        query = [*base, ("offset", str(offset)), ("limit", str(page_size))]
+        page, response, attempts = client.call(path, query, parse=_parse_page)
+        where = f"list job_type={job_type} offset={offset}"
+        for i, item in enumerate(page.jobs):
+            entries = [_entry(item, None, response, attempts, f"{where} item {i}")]
+            children = item.get("children") if isinstance(item, dict) else None
+            for child in children if isinstance(children, list) else ():
+                entries.append(_entry(child, entries[0].job_id, response, attempts, f"{where} item {i} child"))
+            for entry in entries:
+                if entry.job_id in seen:
+                    continue
+                seen.add(entry.job_id)
+                yield entry
+        offset += len(page.jobs)
+        totals.add(page.total_count)
+        logger.debug("%s: %d jobs (total_count %s)", where, len(page.jobs), page.total_count)
+        if len(page.jobs) < page_size:
+            return
+        if len(totals) == 1 and page.total_count is not None and offset >= page.total_count:
+            return
+
+
+def _text(values: list[Any]) -> pd.Categorical:
+    """Strings as a categorical with string categories; empty, None and non-strings are NA."""
+    clean = [v if isinstance(v, str) and v != "" else None for v in values]
+    codes, uniques = pd.factorize(pd.array(clean, dtype=object), use_na_sentinel=True)
+    return str_categorical(codes.astype(np.int32), [str(u) for u in uniques])
+
+
+def jobs_metadata(jobs: list[ListedJob], *, project_id: str, region: str | None) -> dict[str, pd.Categorical]:
+    """The :data:`META_COLUMNS` of ``jobs``, one categorical per column."""
+    n = len(jobs)
+    out = {"region": _text([region] * n)}
+    for column, key in _TEXT_FIELDS:
+        if column in META_COLUMNS:
+            out[column] = _text([job.fields.get(key) for job in jobs])
+    out["parent_id"] = _text([job.parent_id for job in jobs])
+    return {name: out[name] for name in META_COLUMNS}
+
+
+def _bools(values: list[Any]) -> pd.arrays.BooleanArray:
+    return pd.array([v if isinstance(v, bool) else None for v in values], dtype="boolean")
+
+
+def jobs_frame(jobs: list[ListedJob], *, project_id: str, region: str | None) -> pd.DataFrame:
+    """One row per listed job with :data:`JOB_LIST_COLUMNS`."""
+    data: dict[str, Any] = {
+        "project_id": _text([project_id] * len(jobs)),
+        "job_id": pd.array([job.job_id for job in jobs], dtype="string"),
+    }
+    data.update(jobs_metadata(jobs, project_id=project_id, region=region))
+    for column, key in _TEXT_FIELDS:
+        if column not in data:
+            data[column] = _text([job.fields.get(key) for job in jobs])
+    for key in _BOOL_FIELDS:
+        data[key] = _bools([job.fields.get(key) for job in jobs])
+    data["n_children"] = np.array([job.n_children for job in jobs], dtype=np.int64)
+    data["current_action"] = _text([job.actions.current_action if job.actions else None for job in jobs])
+    for name in ("job_name", "create_time", "description", "parent_id"):
+        data[name] = pd.array(np.asarray(data[name]), dtype="string") if len(jobs) else pd.array([], dtype="string")
+    return pd.DataFrame({name: data[name] for name in JOB_LIST_COLUMNS})
+
+
+def list_jobs(
+    client: DRSClient,
+    job_type: str | Iterable[str] | None = None,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    **filters: str | None,
+) -> pd.DataFrame:
+    """Every job of the given types as a DataFrame of metadata (see :data:`JOB_LIST_COLUMNS`).
+
+    See :meth:`DRSClient.list_jobs`.
+    """
+    jobs: list[ListedJob] = []
+    seen: set[str] = set()
+    for kind in job_types(job_type):
+        for job in iter_jobs(client, kind, page_size=page_size, filters=_filters(filters)):
+            if job.job_id not in seen:
+                seen.add(job.job_id)
+                jobs.append(job)
+    return jobs_frame(jobs, project_id=client.project_id, region=client.region)
+
+
+_FILTERS = ("status", "name", "engine_type", "net_type", "enterprise_project_id", "sort_key", "sort_dir", "instance_ip")
+
+
+def _filters(filters: Mapping[str, Any]) -> dict[str, str]:
+    """Check and render list filters; lists become comma-separated values."""
+    out = {}
+    for key, value in filters.items():
+        if key not in _FILTERS:
+            raise TypeError(f"unknown list filter {key!r}; known: {', '.join(_FILTERS)}")
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            value = ",".join(str(v) for v in value)
+        out[key] = value
+    return out
