@@ -299,7 +299,9 @@ class _FleetMaker:
 #: id -> (table, keys, cumulative weights) of the constant weight tables above (never mutated).
 _CUMULATIVE: dict[int, tuple[dict, list, list]] = {
     id(table): (table, list(table), list(accumulate(table.values())))
-    for table in (_JOB_TYPES, *_ENGINES.values(), _SYNC_STATUSES, _MIGRATION_STATUSES, _REPLAY_STATUSES, _CHILD_STATUSES)
+    for table in (
+        _JOB_TYPES, *_ENGINES.values(), _SYNC_STATUSES, _MIGRATION_STATUSES, _REPLAY_STATUSES, _CHILD_STATUSES
+    )
 }
 
 
