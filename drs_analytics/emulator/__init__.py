@@ -1,8 +1,13 @@
-"""A local emulator of the DRS v5 ``GET /v5/{project_id}/jobs/{job_id}/actions`` API.
+"""A local emulator of the DRS v5 job APIs, with the API gateway and IAM in front.
+
+Routes: ``GET /v5/{project_id}/jobs/{job_id}/actions``, ``GET /v5/{project_id}/jobs``
+(ListJobs) and IAM's ``POST /v3/auth/tokens``; requests authenticate with a token
+(``X-Auth-Token``) or an AK/SK signature (``SDK-HMAC-SHA256``), so the official
+Huawei Cloud SDK works against it (:meth:`Emulator.sdk_env`).
 
 Two faces (STYLE.md, example 6):
 
-* :class:`DRSApp`: in process, ``handle(method, path, headers) -> Response``, no sockets.
+* :class:`DRSApp`: in process, ``handle(method, path, headers, body) -> Response``, no sockets.
 * :class:`Emulator`: a real threaded HTTP server on loopback, used as a context manager.
 
 The answers come from a seeded synthetic fleet (:func:`make_fleet`) and one

@@ -1,14 +1,26 @@
 """The in-process face of the emulator: request in, response out, no sockets.
 
-:class:`DRSApp` answers ``GET /v5/{project_id}/jobs/{job_id}/actions`` like
-the real API, with the gateway in front of it. Checks run in this order:
-route (404 ``APIGW.0101``), faults, token (401 ``APIGW.0301``), project
-(403 ``DRS.M00261``), job (400 ``DRS.10000010``). The HTTP server in
-:mod:`drs_analytics.emulator.server` only moves bytes in and out of
-:meth:`DRSApp.handle`; tests and in-process transports can call it directly.
+:class:`DRSApp` answers like the real API, with the gateway in front of it:
 
-New endpoints go into :data:`ROUTES` (a name, a method, a path pattern and
-the name of a handler method).
+* ``GET /v5/{project_id}/jobs/{job_id}/actions`` (route ``job_actions``);
+* ``GET /v5/{project_id}/jobs`` (ListJobs, route ``list_jobs``,
+  :mod:`drs_analytics.emulator.listing`);
+* ``POST /v3/auth/tokens`` (the emulated IAM, route ``iam_tokens``,
+  :mod:`drs_analytics.emulator.iam`).
+
+Checks run in this order: body size (413 ``APIGW.0201``), route (404
+``APIGW.0101``), faults, authentication (401 ``APIGW.0301``: token or AK/SK,
+:mod:`drs_analytics.emulator.gateway`), project (403 ``DRS.M00261``), then the
+handler (400 ``DRS.10000010`` for an unknown job, the ListJobs query checks).
+The IAM route is another service in reality: it skips faults and the gateway [I].
+
+The HTTP server in :mod:`drs_analytics.emulator.server` only moves bytes in
+and out of :meth:`DRSApp.handle`; tests and in-process transports can call it
+directly.
+
+New endpoints go into :data:`ROUTES` (a name, a method, a path pattern, the
+name of a handler method and the service: ``"drs"`` behind the gateway,
+``"iam"`` without it).
 """
 
 from __future__ import annotations
@@ -17,19 +29,24 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+from . import listing
 from .faults import FaultInjector, Faults
 from .fleet import Job
+from .gateway import Gateway
+from .iam import issue_token
+from .identity import DEFAULT_DOMAIN, DEFAULT_REGION, DEFAULT_TOKEN_VALIDITY, DEFAULT_USERNAME, Identity
 from .rules import job_actions
 
-__all__ = ["CONTENT_TYPE", "IDLE_CURRENT_ACTION_CHOICES", "ROUTES", "DRSApp", "Response", "Route"]
+__all__ = ["CONTENT_TYPE", "IDLE_CURRENT_ACTION_CHOICES", "MAX_BODY_BYTES", "ROUTES", "DRSApp", "Response", "Route"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,30 +54,34 @@ CONTENT_TYPE = "application/json;charset=UTF-8"
 #: How an idle job's ``current_action`` is rendered (undocumented, DOMAIN.md 2.1):
 #: ``null``, an empty string, or the key left out.
 IDLE_CURRENT_ACTION_CHOICES: tuple[str, ...] = ("null", "empty", "absent")
+#: Largest request body the gateway accepts (12 MB) [D, DOMAIN.md 4.3, 5.2].
+MAX_BODY_BYTES = 12 * 1024 * 1024
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
 class Route(NamedTuple):
-    """One endpoint: a name for counters, a method, a path pattern, a handler method name."""
+    """One endpoint: a name for counters, a method, a path pattern, a handler method name, a service."""
 
     name: str
     method: str
     pattern: re.Pattern[str]
     handler: str
+    service: str = "drs"
 
 
 ROUTES: tuple[Route, ...] = (
     Route(
         "job_actions", "GET", re.compile(r"/v5/(?P<project_id>[^/]+)/jobs/(?P<job_id>[^/]+)/actions"), "_job_actions"
     ),
+    Route("list_jobs", "GET", re.compile(r"/v5/(?P<project_id>[^/]+)/jobs"), "_list_jobs"),
+    Route("iam_tokens", "POST", re.compile(r"/v3/auth/tokens"), "_iam_tokens", service="iam"),
 )
 _UNROUTED = "unrouted"
 
 # Error messages. APIGW messages are English only [I]; the zh-cn DRS texts are our translations [I].
 _APIGW_NOT_FOUND = ("APIGW.0101", "The API does not exist or has not been published in the environment.")
-_APIGW_NO_TOKEN = ("APIGW.0301", "Incorrect IAM authentication information: x-auth-token not found")
-_APIGW_BAD_TOKEN = ("APIGW.0301", "Incorrect IAM authentication information: decrypt token fail")
+_APIGW_TOO_LARGE = ("APIGW.0201", "Request entity too large")
 _APIGW_THROTTLED = (
     "APIGW.0308",
     "The throttling threshold has been reached: policy user over ratelimit,limit:60,time:1 minute",
@@ -69,6 +90,10 @@ _DRS_MESSAGES: dict[str, dict[str, str]] = {
     "DRS.10000010": {"en-us": "Job does not exist, please check job ID.", "zh-cn": "任务不存在，请检查任务ID。"},
     "DRS.M00261": {"en-us": "Invalid project ID.", "zh-cn": "无效的项目ID。"},
     "DRS.M00004": {"en-us": "Service is abnormal. Check logs.", "zh-cn": "服务异常，请检查日志。"},
+    "DRS.M00201": {"en-us": "The parameter %s is empty.", "zh-cn": "参数%s为空。"},
+    "DRS.M00202": {"en-us": "The value of parameter %s is invalid.", "zh-cn": "参数%s的值无效。"},
+    "DRS.M00210": {"en-us": "The value of Page is invalid, %s", "zh-cn": "分页参数无效，%s"},
+    "DRS.M00211": {"en-us": "The value of Page exceeds the upper limit.", "zh-cn": "分页参数超过上限。"},
 }
 
 
@@ -99,6 +124,9 @@ class _Request:
     headers: dict[str, str]
     request_id: str
     params: dict[str, str]
+    path: str = ""
+    query: str = ""
+    body: bytes = b""
 
     @property
     def language(self) -> str:
@@ -117,6 +145,15 @@ def _lower_headers(headers: Headers | None) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in items}
 
 
+def _check_limits(default: Any, maximum: Any) -> None:
+    """Raise ``ValueError`` unless ``1 <= default <= maximum`` are integers."""
+    for name, value in (("list_max_limit", maximum), ("list_default_limit", default)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if default > maximum:
+        raise ValueError(f"list_default_limit ({default}) must not exceed list_max_limit ({maximum})")
+
+
 class DRSApp:
     """Answer DRS v5 API requests in process.
 
@@ -125,15 +162,35 @@ class DRSApp:
     fleet : iterable of Job
         The jobs of ``project_id``.
     project_id : str
-        The one project the token owns.
+        The one project the credentials own.
     token : str
-        The accepted ``X-Auth-Token``.
+        The fixed ``X-Auth-Token`` (never expires).
     idle_current_action : {"null", "empty", "absent"}
-        How an idle job's ``current_action`` is rendered.
+        How an idle job's ``current_action`` is rendered (in ``/actions`` and the list alike).
     faults : Faults, optional
         Fault rates; faults are off by default.
     seed : int
         Seed of the fault dice.
+    ak, sk : str, optional
+        The accepted AK/SK pair (random by default).
+    security_token : str, optional
+        Makes the AK/SK temporary: requests must carry it in ``X-Security-Token``.
+    username, password, domain : str
+        The IAM user that may get tokens from ``POST /v3/auth/tokens`` (password random by default).
+    region : str
+        The region ID (IAM accepts it as the scope's project name).
+    token_validity : float
+        Seconds an IAM-issued token is valid.
+    list_default_limit, list_max_limit : int
+        ListJobs ``limit`` when absent, and its largest accepted value.
+    clock : callable
+        Returns the time in seconds since the epoch; the :attr:`clock` attribute may be
+        replaced later (tests advance time without sleeping).
+
+    Raises
+    ------
+    ValueError
+        If an argument is malformed, naming it (never showing a secret).
 
     Examples
     --------
@@ -141,6 +198,8 @@ class DRSApp:
     >>> app = DRSApp(make_fleet(3, seed=1), project_id="p1", token="t")
     >>> app.handle("GET", "/v5/p1/jobs/nope/actions", {"X-Auth-Token": "t"}).status
     400
+    >>> app.handle("GET", "/v5/p1/jobs?job_type=sync", {"X-Auth-Token": "t"}).json()["total_count"] >= 0
+    True
     """
 
     def __init__(
@@ -152,20 +211,50 @@ class DRSApp:
         idle_current_action: str = "null",
         faults: Faults | None = None,
         seed: int = 0,
+        ak: str | None = None,
+        sk: str | None = None,
+        security_token: str | None = None,
+        username: str = DEFAULT_USERNAME,
+        password: str | None = None,
+        domain: str = DEFAULT_DOMAIN,
+        region: str = DEFAULT_REGION,
+        token_validity: float = DEFAULT_TOKEN_VALIDITY,
+        list_default_limit: int = 10,
+        list_max_limit: int = 1000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if idle_current_action not in IDLE_CURRENT_ACTION_CHOICES:
             raise ValueError(
                 f"idle_current_action must be one of {IDLE_CURRENT_ACTION_CHOICES}, got {idle_current_action!r}"
             )
+        _check_limits(list_default_limit, list_max_limit)
+        if not callable(clock):
+            raise ValueError(f"clock must be a callable returning seconds since the epoch, got {clock!r}")
+        secrets_given = {"ak": ak, "sk": sk, "password": password}
+        self.identity = Identity(
+            project_id=project_id,
+            token=token,
+            security_token=security_token,
+            username=username,
+            domain=domain,
+            region=region,
+            token_validity=token_validity,
+            **{name: value for name, value in secrets_given.items() if value is not None},
+        )
         self.project_id = project_id
         self.token = token
         self.idle_current_action = idle_current_action
+        self.list_default_limit = list_default_limit
+        self.list_max_limit = list_max_limit
+        self.clock = clock
         self.jobs: dict[str, Job] = {job.id: job for job in fleet}
-        self._projects_by_token: dict[str, frozenset[str]] = {token: frozenset({project_id})}
+        self._top_level = listing.top_level_by_id(self.jobs.values())
+        self.gateway = Gateway(self.identity, lambda: self.clock())
         self._faults = FaultInjector(faults, seed)
         self._lock = threading.Lock()
         self._answers: dict[tuple[str, str], tuple[list[str], list[str], str | None]] = {}
         self._raw: dict[tuple[str, str], tuple[int, bytes, dict[str, str]]] = {}
+        self._rules_memo: dict[tuple[Any, ...], tuple[list[str], list[str], str | None]] = {}
         self._total = 0
         self._by_route: Counter[tuple[str, str]] = Counter()
         self._by_job: Counter[str] = Counter()
@@ -176,7 +265,9 @@ class DRSApp:
         return self._faults.faults
 
     # --- entry point ------------------------------------------------------------------
-    def handle(self, method: str, path_with_query: str, headers: Headers | None = None) -> Response:
+    def handle(
+        self, method: str, path_with_query: str, headers: Headers | None = None, body: bytes = b""
+    ) -> Response:
         """Answer one request.
 
         Parameters
@@ -184,9 +275,12 @@ class DRSApp:
         method : str
             HTTP method.
         path_with_query : str
-            Request target, e.g. ``/v5/{pid}/jobs/{id}/actions?x=1`` (a full URL works too).
+            Request target as received, e.g. ``/v5/{pid}/jobs?job_type=sync`` (a full URL works too).
+            The raw path and query are what AK/SK signatures are checked against.
         headers : mapping or iterable of (name, value), optional
-            Request headers; names are case-insensitive.
+            Request headers; names are case-insensitive; values as text.
+        body : bytes
+            Request body; above :data:`MAX_BODY_BYTES` the answer is 413 ``APIGW.0201``.
 
         Returns
         -------
@@ -194,11 +288,18 @@ class DRSApp:
             Always carries ``X-Request-Id``, ``Date``, ``Content-Length`` and ``Content-Type``.
         """
         method = method.upper()
-        route, params = self._route(method, urlsplit(path_with_query).path)
+        target = urlsplit(path_with_query)
+        if len(body) > MAX_BODY_BYTES:
+            return self.too_large(method, path_with_query)
+        route, params = self._route(method, target.path)
         self._count(method, route, params)
-        request = _Request(method, _lower_headers(headers), uuid.uuid4().hex, params)
+        request = _Request(
+            method, _lower_headers(headers), uuid.uuid4().hex, params, target.path, target.query, bytes(body)
+        )
         if route is None:
             return self._apigw_error(request, 404, _APIGW_NOT_FOUND)
+        if route.service == "iam":
+            return getattr(self, route.handler)(request)
         decision = self._faults.draw()
         if decision.kind == "reset":
             return Response(0, reset=True, delay=decision.delay)
@@ -207,6 +308,13 @@ class DRSApp:
             response = self._malformed(request, response)
         response.delay = decision.delay
         return response
+
+    def too_large(self, method: str, path_with_query: str) -> Response:
+        """The 413 answer to a body above :data:`MAX_BODY_BYTES` (the server calls it without reading the body)."""
+        route, params = self._route(method.upper(), urlsplit(path_with_query).path)
+        self._count(method.upper(), route, params)
+        request = _Request(method.upper(), {}, uuid.uuid4().hex, params)
+        return self._apigw_error(request, 413, _APIGW_TOO_LARGE)
 
     def _route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         """Find the route of a method and path (a wrong method is a 404 at the gateway)."""
@@ -217,33 +325,87 @@ class DRSApp:
         return None, {}
 
     def _serve(self, request: _Request, route: Route) -> Response:
-        """Run the gateway checks, then the route's handler."""
-        token = request.headers.get("x-auth-token", "").strip()
-        if not token:
-            return self._apigw_error(request, 401, _APIGW_NO_TOKEN)
-        if token not in self._projects_by_token:
-            return self._apigw_error(request, 401, _APIGW_BAD_TOKEN)
+        """Run the gateway checks (authentication, then project), then the route's handler."""
         project_id = request.params.get("project_id")
-        if project_id is not None and project_id not in self._projects_by_token[token]:
+        verdict = self.gateway.authenticate(
+            request.method, request.path, request.query, request.headers, request.body, project_id
+        )
+        if verdict.error is not None:
+            return self._apigw_error(request, 401, verdict.error)
+        if project_id is not None and project_id not in verdict.projects:
             return self._drs_error(request, 403, "DRS.M00261")
         return getattr(self, route.handler)(request)
 
     # --- handlers -----------------------------------------------------------------------
     def _job_actions(self, request: _Request) -> Response:
         """``GET /v5/{project_id}/jobs/{job_id}/actions``."""
-        key = (request.params["project_id"], request.params["job_id"])
+        project_id, job_id = request.params["project_id"], request.params["job_id"]
         with self._lock:
-            raw = self._raw.get(key)
-            answer = self._answers.get(key)
+            raw = self._raw.get((project_id, job_id))
         if raw is not None:
             status, body, headers = raw
             return self._respond(request, status, body, headers)
+        job_action = self.job_action(job_id, project_id=project_id)
+        if job_action is None:
+            return self._drs_error(request, 400, "DRS.10000010")
+        return self._respond(request, 200, _encode({"job_action": job_action}))
+
+    def _list_jobs(self, request: _Request) -> Response:
+        """``GET /v5/{project_id}/jobs`` (ListJobs); ``set_raw_response`` does not apply here."""
+        try:
+            query = listing.parse_query(
+                parse_qsl(request.query, keep_blank_values=True),
+                default_limit=self.list_default_limit,
+                max_limit=self.list_max_limit,
+            )
+        except listing.ListError as exc:
+            return self._drs_error(request, 400, exc.code, exc.detail)
+        project_id = request.params["project_id"]
+        jobs = self._top_level if project_id == self.project_id else []
+        total, page = listing.select(jobs, query)
+        with self._lock:
+            overrides = {job_id: answer for (pid, job_id), answer in self._answers.items() if pid == project_id}
+
+        def render(job: Job) -> dict[str, Any]:
+            return self._render(*(overrides.get(job.id) or self._rules(job)))
+
+        body = {"total_count": total, "jobs": listing.render_page(page, self.jobs, render)}
+        return self._respond(request, 200, _encode(body))
+
+    def _iam_tokens(self, request: _Request) -> Response:
+        """``POST /v3/auth/tokens`` (IAM, password method)."""
+        answer = issue_token(request.body, self.identity, self.gateway)
+        return self._respond(request, answer.status, _encode(answer.payload), answer.headers)
+
+    # --- job_action: one rendering for /actions and the list -----------------------------
+    def job_action(self, job_id: str, *, project_id: str | None = None) -> dict[str, Any] | None:
+        """The ``job_action`` object served for a job now, or ``None`` for an unknown job.
+
+        ``/actions`` and the list both render through here: a :meth:`set_job_actions`
+        override wins over the rules, and an idle ``current_action`` is rendered as
+        configured. :meth:`set_raw_response` is not seen here (it replaces the whole
+        ``/actions`` answer only).
+        """
+        key = (project_id or self.project_id, job_id)
+        with self._lock:
+            answer = self._answers.get(key)
         if answer is None:
-            job = self.jobs.get(key[1]) if key[0] == self.project_id else None
+            job = self.jobs.get(job_id) if key[0] == self.project_id else None
             if job is None:
-                return self._drs_error(request, 400, "DRS.10000010")
-            answer = job_actions(job)
-        return self._respond(request, 200, _encode({"job_action": self._render(*answer)}))
+                return None
+            answer = self._rules(job)
+        return self._render(*answer)
+
+    def _rules(self, job: Job) -> tuple[list[str], list[str], str | None]:
+        """:func:`job_actions`, memoised on the fields the rules read (the answer is not mutated)."""
+        key = (
+            job.status, job.job_type, job.engine_type, job.charging_mode, job.job_mode,
+            job.job_mode_role, job.is_multi_az, job.task_type, job.current_action,
+        )  # fmt: skip
+        answer = self._rules_memo.get(key)
+        if answer is None:
+            answer = self._rules_memo[key] = job_actions(job)
+        return answer
 
     def _render(self, available: list[str], unavailable: list[str], current: str | None) -> dict[str, Any]:
         """Build the ``job_action`` object, rendering an idle ``current_action`` as configured."""
@@ -261,7 +423,8 @@ class DRSApp:
         self, request: _Request, status: int, body: bytes, headers: Mapping[str, str] | None = None
     ) -> Response:
         """Build a response with the headers every answer carries."""
-        out = {"X-Request-Id": request.request_id, "Date": formatdate(usegmt=True), "Content-Type": CONTENT_TYPE}
+        date = formatdate(self.clock(), usegmt=True)
+        out = {"X-Request-Id": request.request_id, "Date": date, "Content-Type": CONTENT_TYPE}
         for name, value in (headers or {}).items():
             out = {k: v for k, v in out.items() if k.lower() != name.lower()}
             out[name] = value
@@ -274,9 +437,9 @@ class DRSApp:
         body = {"error_code": code, "error_msg": msg, "request_id": request.request_id}
         return self._respond(request, status, _encode(body))
 
-    def _drs_error(self, request: _Request, status: int, code: str) -> Response:
-        """A DRS service error, its message in the request's language."""
-        msg = _DRS_MESSAGES[code][request.language]
+    def _drs_error(self, request: _Request, status: int, code: str, detail: str = "") -> Response:
+        """A DRS service error, its message in the request's language (``%s`` replaced by ``detail``)."""
+        msg = _DRS_MESSAGES[code][request.language].replace("%s", detail)
         return self._respond(request, status, _encode({"error_code": code, "error_msg": msg}))
 
     def _faulted(self, request: _Request, kind: str | None) -> Response | None:
@@ -304,10 +467,11 @@ class DRSApp:
         *,
         project_id: str | None = None,
     ) -> None:
-        """Add or replace a job's ``/actions`` answer, served verbatim.
+        """Add or replace a job's ``job_action``, served verbatim by ``/actions`` and the list.
 
         Lists are kept as given: duplicates, overlaps and names outside the
         vocabulary included. ``project_id`` defaults to the emulator's project.
+        The list shows the override only for jobs of the fleet (it lists no others).
         """
         key = (project_id or self.project_id, job_id)
         with self._lock:
@@ -325,6 +489,8 @@ class DRSApp:
         """Answer a job's ``/actions`` with any status and body (after the gateway checks).
 
         ``headers`` add to or replace the default ones; ``Content-Length`` is always recomputed.
+        Only ``/actions`` is affected: the list keeps showing the job's ``job_action``
+        (a raw body has no ``job_action`` to show).
         """
         if not isinstance(body, bytes):
             raise TypeError(f"body must be bytes, got {type(body).__name__}")

@@ -8,6 +8,12 @@ goes out in a single ``sendall`` on a ``TCP_NODELAY`` socket: a handler that
 writes headers and body separately stalls every keep-alive request on the
 Nagle / delayed-ACK interplay (about 40 ms on Linux loopback). Latency is
 injected on purpose only, by ``latency_ms`` and ``jitter_ms``.
+
+Request bodies are read by ``Content-Length`` and handed to the app (above
+12 MB the answer is 413 ``APIGW.0201`` and the connection is closed). Header
+values arrive from :mod:`http.server` decoded as latin-1; they are turned back
+into UTF-8 text where they decode as such, since the official SDK sends
+non-ASCII header values as UTF-8 bytes (and signs their text).
 """
 
 from __future__ import annotations
@@ -25,11 +31,13 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from .app import IDLE_CURRENT_ACTION_CHOICES, DRSApp, Response
+from .app import IDLE_CURRENT_ACTION_CHOICES, MAX_BODY_BYTES, DRSApp, Response
 from .faults import Faults
 from .fleet import Job, make_fleet
+from .identity import DEFAULT_DOMAIN, DEFAULT_REGION, DEFAULT_TOKEN_VALIDITY, DEFAULT_USERNAME
 
 __all__ = ["Emulator", "default_project_id"]
 
@@ -37,6 +45,19 @@ logger = logging.getLogger(__name__)
 
 _READY_TIMEOUT = 10.0
 _POLL_INTERVAL = 0.05
+#: An oversized body up to this size is read and dropped before the 413, so that the
+#: client, still sending, sees the answer rather than a reset; a larger one is not read.
+_DRAIN_LIMIT = 4 * MAX_BODY_BYTES
+
+
+def _utf8(value: str) -> str:
+    """A header value decoded as latin-1 by http.server, as UTF-8 text when it is valid UTF-8."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 def default_project_id(seed: int) -> str:
@@ -73,28 +94,46 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _answer(self) -> None:
-        """Discard the body, get the app's response, wait, then send or reset."""
-        self._discard_body()
+        """Read the body, get the app's response, wait, then send or reset."""
         emulator = self.server.emulator
-        response = emulator.app.handle(self.command, self.path, self.headers.items())
+        body = self._read_body()
+        if body is None:
+            response = emulator.app.too_large(self.command, self.path)
+        else:
+            headers = [(name, _utf8(value)) for name, value in self.headers.items()]
+            response = emulator.app.handle(self.command, self.path, headers, body)
         emulator._wait(emulator._latency() + response.delay)
         if response.reset:
             self._reset()
         else:
             self.wfile.write(self._serialise(response))
 
-    def _discard_body(self) -> None:
-        """Read and drop a request body sent with ``Content-Length``."""
+    def _read_body(self) -> bytes | None:
+        """The body sent with ``Content-Length``; ``None`` when it is above the 12 MB limit."""
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True  # chunked bodies are not parsed; drop the connection after
-            return
+            return b""
         try:
-            remaining = int(self.headers.get("Content-Length") or 0)
+            length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
+            length = -1
+        if length < 0:
             self.close_connection = True
-            return
+            return b""
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            if length <= _DRAIN_LIMIT:
+                self._drain(length)
+            return None
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            self.close_connection = True  # the client hung up mid-body
+        return body
+
+    def _drain(self, remaining: int) -> None:
+        """Read and drop ``remaining`` bytes (or until the client stops sending)."""
         while remaining > 0:
-            chunk = self.rfile.read(min(remaining, 65536))
+            chunk = self.rfile.read(min(remaining, 1 << 20))
             if not chunk:
                 break
             remaining -= len(chunk)
@@ -181,6 +220,18 @@ class _Server(socketserver.TCPServer):
         return threads
 
 
+def _own_fleet(fleet: Iterable[Job]) -> list[Job]:
+    """The jobs of a ``fleet=`` argument, checked: Job instances with unique IDs."""
+    jobs = list(fleet)
+    bad = [job for job in jobs if not isinstance(job, Job)]
+    if bad:
+        raise ValueError(f"fleet must hold Job instances, got {type(bad[0]).__name__}")
+    ids = [job.id for job in jobs]
+    if len(set(ids)) != len(ids):
+        raise ValueError("fleet job IDs must be unique")
+    return jobs
+
+
 def _check_number(name: str, value: Any, *, integer: bool = False, low: float = 0, high: float = math.inf) -> None:
     """Raise ``ValueError`` naming ``name`` unless ``value`` is a number in ``[low, high]``."""
     kinds = (int,) if integer else (int, float)
@@ -194,8 +245,10 @@ class Emulator:
 
     Parameters
     ----------
-    jobs : int
-        Size of the synthetic fleet (children included).
+    jobs : int, optional
+        Size of the synthetic fleet (children included); 300 by default.
+    fleet : iterable of Job, optional
+        Serve these jobs instead of a synthetic fleet (then leave ``jobs`` out).
     seed : int
         Seed of the fleet, the default project ID, the fault dice and the jitter.
     host : str
@@ -212,6 +265,23 @@ class Emulator:
         Fault rates (all off by default).
     idle_current_action : {"null", "empty", "absent"}
         How an idle job's ``current_action`` is rendered.
+    ak, sk : str, optional
+        The accepted AK/SK pair; random by default (an AK of 20 upper-case letters and
+        digits, an SK of 40 letters and digits).
+    security_token : str, optional
+        Makes the AK/SK temporary: requests must then carry it in ``X-Security-Token``.
+    username, password, domain : str
+        The IAM user of ``POST /v3/auth/tokens`` (the password is random by default).
+    region : str
+        Region ID, e.g. ``cn-south-2`` (see :meth:`sdk_env`).
+    token_validity : float
+        Seconds an IAM-issued token is valid (24 hours by default).
+    list_default_limit, list_max_limit : int
+        ListJobs ``limit`` when absent (10), and its largest accepted value (1000).
+    clock : callable
+        The app's clock (seconds since the epoch): token expiry, ``X-Sdk-Date`` skew.
+
+    Secrets (token, SK, password, security token) never appear in ``repr`` or logs.
 
     Raises
     ------
@@ -230,7 +300,8 @@ class Emulator:
     def __init__(
         self,
         *,
-        jobs: int = 300,
+        jobs: int | None = None,
+        fleet: Iterable[Job] | None = None,
         seed: int = 7,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -240,7 +311,22 @@ class Emulator:
         jitter_ms: float = 0,
         faults: Faults | None = None,
         idle_current_action: str = "null",
+        ak: str | None = None,
+        sk: str | None = None,
+        security_token: str | None = None,
+        username: str = DEFAULT_USERNAME,
+        password: str | None = None,
+        domain: str = DEFAULT_DOMAIN,
+        region: str = DEFAULT_REGION,
+        token_validity: float = DEFAULT_TOKEN_VALIDITY,
+        list_default_limit: int = 10,
+        list_max_limit: int = 1000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        if fleet is not None and jobs is not None:
+            raise ValueError("give either jobs (a synthetic fleet) or fleet (your jobs), not both")
+        own = _own_fleet(fleet) if fleet is not None else None
+        jobs = 300 if jobs is None else jobs
         _check_number("jobs", jobs, integer=True)
         _check_number("seed", seed, integer=True, low=-math.inf)
         _check_number("port", port, integer=True, high=65535)
@@ -257,7 +343,7 @@ class Emulator:
         self._requested_port = port
         self.token = token or secrets.token_urlsafe(32)
         self.project_id = project_id or default_project_id(seed)
-        self.fleet: list[Job] = make_fleet(jobs, seed=seed)
+        self.fleet: list[Job] = own if own is not None else make_fleet(jobs, seed=seed)
         self.job_ids: list[str] = [job.id for job in self.fleet]
         self.app = DRSApp(
             self.fleet,
@@ -266,6 +352,17 @@ class Emulator:
             idle_current_action=idle_current_action,
             faults=faults,
             seed=seed,
+            ak=ak,
+            sk=sk,
+            security_token=security_token,
+            username=username,
+            password=password,
+            domain=domain,
+            region=region,
+            token_validity=token_validity,
+            list_default_limit=list_default_limit,
+            list_max_limit=list_max_limit,
+            clock=clock,
         )
         self._jitter = random.Random(seed)
         self._jitter_lock = threading.Lock()
@@ -360,9 +457,78 @@ class Emulator:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    @property
+    def iam_url(self) -> str:
+        """Base URL of the emulated IAM (``POST /v3/auth/tokens``): the same server."""
+        return self.url
+
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
-        return f"<Emulator {where} jobs={len(self.fleet)} seed={self.seed}>"
+        return f"<Emulator {where} jobs={len(self.fleet)} seed={self.seed} region={self.region}>"
+
+    # --- credentials --------------------------------------------------------------------------
+    @property
+    def ak(self) -> str:
+        """The accepted access key ID."""
+        return self.app.identity.ak
+
+    @property
+    def sk(self) -> str:
+        """The accepted secret access key."""
+        return self.app.identity.sk
+
+    @property
+    def security_token(self) -> str | None:
+        """The required ``X-Security-Token`` of a temporary AK/SK, else ``None``."""
+        return self.app.identity.security_token
+
+    @property
+    def username(self) -> str:
+        """The IAM user name."""
+        return self.app.identity.username
+
+    @property
+    def password(self) -> str:
+        """The IAM user's password."""
+        return self.app.identity.password
+
+    @property
+    def domain(self) -> str:
+        """The IAM account (domain) name."""
+        return self.app.identity.domain
+
+    @property
+    def region(self) -> str:
+        """The region ID."""
+        return self.app.identity.region
+
+    @property
+    def token_validity(self) -> float:
+        """Seconds an IAM-issued token is valid."""
+        return self.app.identity.token_validity
+
+    def sdk_env(self) -> dict[str, str]:
+        """The environment variables that point the official Huawei Cloud SDK here.
+
+        ``HUAWEICLOUD_SDK_REGION_DRS_<REGION>`` (the DRS endpoint of :attr:`region`),
+        ``HUAWEICLOUD_SDK_IAM_ENDPOINT``, ``HUAWEICLOUD_SDK_AK``/``_SK``/``_PROJECT_ID``,
+        and ``HUAWEICLOUD_SDK_SECURITY_TOKEN`` for a temporary AK/SK (DOMAIN.md 6).
+
+        Raises
+        ------
+        RuntimeError
+            If the emulator is not running (the URL is not known yet).
+        """
+        env = {
+            "HUAWEICLOUD_SDK_REGION_DRS_" + self.region.replace("-", "_").upper(): self.url,
+            "HUAWEICLOUD_SDK_IAM_ENDPOINT": self.iam_url,
+            "HUAWEICLOUD_SDK_AK": self.ak,
+            "HUAWEICLOUD_SDK_SK": self.sk,
+            "HUAWEICLOUD_SDK_PROJECT_ID": self.project_id,
+        }
+        if self.security_token is not None:
+            env["HUAWEICLOUD_SDK_SECURITY_TOKEN"] = self.security_token
+        return env
 
     # --- used by connection threads ---------------------------------------------------------
     def _latency(self) -> float:
