@@ -113,7 +113,8 @@ def test_iam_issues_a_token_usable_until_it_expires(emu, clock):
     assert requests.get(url, headers={"X-Auth-Token": token}, timeout=T).status_code == 200
     clock.now = START + 86400
     expired = requests.get(url, headers={"X-Auth-Token": token}, timeout=T)
-    assert_apigw_401(expired, f"Incorrect IAM authentication information: token expires, expires_at: {body['expires_at']}")
+    message = f"Incorrect IAM authentication information: token expires, expires_at: {body['expires_at']}"
+    assert_apigw_401(expired, message)
     assert requests.get(url, headers={"X-Auth-Token": emu.token}, timeout=T).status_code == 200  # fixed token lives on
 
 
@@ -223,7 +224,8 @@ def signed_request(
     drop=(),
 ):
     """Sign with drs_analytics.signing, then send (optionally something else than was signed)."""
-    signed = {"Host": f"127.0.0.1:{emu.port}", "X-Sdk-Date": sdk_date(when or datetime.fromtimestamp(START, timezone.utc))}
+    date = sdk_date(when or datetime.fromtimestamp(START, timezone.utc))
+    signed = {"Host": f"127.0.0.1:{emu.port}", "X-Sdk-Date": date}
     signed.update(headers or {})
     signed["Authorization"] = sign("GET", path, list(query), signed, body, ak=ak or emu.ak, sk=sk or emu.sk)
     sent = {k: v for k, v in signed.items() if k not in drop}

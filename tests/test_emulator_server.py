@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from drs_analytics.emulator import DRSApp, Emulator, Faults, job_actions, make_fleet
+from drs_analytics.emulator import DRSApp, Emulator, Faults, Job, job_actions, make_fleet
 from drs_analytics.emulator.cli import add_arguments, run
 
 pytestmark = pytest.mark.timeout(60)
@@ -72,6 +72,41 @@ def test_attributes():
     assert "stopped" in repr(emu)
 
 
+def test_credential_attributes_and_defaults():
+    emu, other = Emulator(jobs=1, seed=3), Emulator(jobs=1, seed=3)
+    assert len(emu.ak) == 20 and emu.ak.isalnum() and emu.ak == emu.ak.upper()
+    assert len(emu.sk) == 40 and emu.sk.isalnum()
+    assert (emu.ak, emu.sk, emu.password) != (other.ak, other.sk, other.password)  # random by default
+    assert (emu.username, emu.domain, emu.region) == ("drs-auditor", "drs-demo", "cn-south-2")
+    assert emu.security_token is None and emu.token_validity == 86400
+    assert (emu.app.list_default_limit, emu.app.list_max_limit) == (10, 1000)
+    given = Emulator(jobs=1, ak="AK1", sk="SK1", username="u", password="pw", domain="d", region="cn-south-4",
+                     security_token="sts", token_validity=60, list_default_limit=5, list_max_limit=20)  # fmt: skip
+    assert (given.ak, given.sk, given.username, given.password, given.domain) == ("AK1", "SK1", "u", "pw", "d")
+    assert (given.region, given.security_token, given.token_validity) == ("cn-south-4", "sts", 60)
+    assert (given.app.list_default_limit, given.app.list_max_limit) == (5, 20)
+    with given:
+        assert given.iam_url == given.url
+        assert given.sdk_env() == {
+            "HUAWEICLOUD_SDK_REGION_DRS_CN_SOUTH_4": given.url,
+            "HUAWEICLOUD_SDK_IAM_ENDPOINT": given.url,
+            "HUAWEICLOUD_SDK_AK": "AK1",
+            "HUAWEICLOUD_SDK_SK": "SK1",
+            "HUAWEICLOUD_SDK_PROJECT_ID": given.project_id,
+            "HUAWEICLOUD_SDK_SECURITY_TOKEN": "sts",
+        }
+        assert not {"SK1", "pw", "sts", given.token} & set(repr(given).replace(">", " ").split())
+    with pytest.raises(RuntimeError, match="start"):
+        given.sdk_env()
+
+
+def test_own_fleet():
+    jobs = [Job(id=f"job-{i}", name=f"DRS-{i:04d}", status="PAUSING") for i in range(3)]
+    with Emulator(fleet=jobs) as emu:
+        assert emu.job_ids == ["job-0", "job-1", "job-2"] and emu.fleet == jobs
+        assert get(emu, "job-1").status_code == 200
+
+
 def test_two_emulators_at_once():
     with Emulator(jobs=10, seed=1) as a, Emulator(jobs=10, seed=2) as b:
         assert a.port != b.port and a.project_id != b.project_id
@@ -112,11 +147,34 @@ def test_restart_after_stop():
         ({"idle_current_action": "none"}, "idle_current_action"),
         ({"faults": {"error_500": 1}}, "faults"),
         ({"host": ""}, "host"),
+        ({"ak": "AK WITH SPACE"}, "ak"),
+        ({"ak": ""}, "ak"),
+        ({"sk": ""}, "sk"),
+        ({"security_token": ""}, "security_token"),
+        ({"username": ""}, "username"),
+        ({"password": ""}, "password"),
+        ({"domain": 5}, "domain"),
+        ({"region": "CN South 2"}, "region"),
+        ({"token_validity": 0}, "token_validity"),
+        ({"token_validity": float("inf")}, "token_validity"),
+        ({"list_max_limit": 0}, "list_max_limit"),
+        ({"list_default_limit": 2000}, "list_default_limit"),
+        ({"clock": 12.0}, "clock"),
+        ({"jobs": 3, "fleet": []}, "fleet"),
+        ({"fleet": ["not a job"]}, "fleet"),
+        ({"fleet": [Job(id="a", name="DRS-1", status="PAUSING")] * 2}, "unique"),
     ],
 )
 def test_constructor_validation(kwargs, word):
     with pytest.raises(ValueError, match=word):
-        Emulator(**kwargs)
+        Emulator(**(kwargs if "fleet" in kwargs else {"jobs": 1, **kwargs}))
+
+
+@pytest.mark.parametrize("name", ["sk", "password", "security_token"])
+def test_validation_errors_hide_secrets(name):
+    with pytest.raises(ValueError, match=name) as caught:
+        Emulator(jobs=1, **{name: " hunter2 "})
+    assert "hunter2" not in str(caught.value)
 
 
 def test_stop_is_prompt_with_idle_keep_alive_connections():
@@ -360,6 +418,60 @@ def test_python_m_prints_settings_and_stops_on_sigint():
             proc.wait(timeout=5)
         proc.stdout.close()
         proc.stderr.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
+def test_cli_credentials_options_and_env_file(tmp_path):
+    env_file = tmp_path / "emu.env"
+    cmd = [sys.executable, "-m", "drs_analytics.emulator", "--port", "0", "--jobs", "20", "--seed", "3",
+           "--region", "cn-south-4", "--ak", "AKFROMTHECLI", "--sk", "sk-from-the-cli", "--token-validity", "120",
+           "--list-max-limit", "50", "--env-file", str(env_file)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = _announced(proc)
+        settings = dict(line.split("=", 1) for line in lines[:3])
+        assert list(settings) == ["DRS_ENDPOINT", "DRS_PROJECT_ID", "DRS_AUTH_TOKEN"]  # unchanged
+        url = settings["DRS_ENDPOINT"]
+        exported = dict(line.removeprefix("export ").split("=", 1) for line in env_file.read_text().splitlines())
+        assert list(exported) == [
+            "DRS_ENDPOINT", "DRS_PROJECT_ID", "DRS_AUTH_TOKEN", "HUAWEICLOUD_SDK_REGION_DRS_CN_SOUTH_4",
+            "HUAWEICLOUD_SDK_IAM_ENDPOINT", "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID",
+            "DRS_IAM_USERNAME", "DRS_IAM_PASSWORD", "DRS_IAM_DOMAIN",
+        ]  # fmt: skip
+        assert {k: v for k, v in exported.items() if k in settings} == settings
+        assert exported["HUAWEICLOUD_SDK_REGION_DRS_CN_SOUTH_4"] == exported["HUAWEICLOUD_SDK_IAM_ENDPOINT"] == url
+        assert exported["HUAWEICLOUD_SDK_AK"] == "AKFROMTHECLI" and exported["HUAWEICLOUD_SDK_SK"] == "sk-from-the-cli"
+        assert exported["HUAWEICLOUD_SDK_PROJECT_ID"] == settings["DRS_PROJECT_ID"]
+        if os.name == "posix":
+            assert env_file.stat().st_mode & 0o077 == 0  # secrets: owner only
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": exported["DRS_IAM_USERNAME"], "password": exported["DRS_IAM_PASSWORD"],
+            "domain": {"name": exported["DRS_IAM_DOMAIN"]}}}}, "scope": {"project": {"name": "cn-south-4"}}}}  # fmt: skip
+        issued = requests.post(f"{url}/v3/auth/tokens", json=body, timeout=T)
+        assert issued.status_code == 201
+        assert issued.json()["token"]["expires_at"] > issued.json()["token"]["issued_at"]
+        jobs_url = f"{url}/v5/{settings['DRS_PROJECT_ID']}/jobs"
+        headers = {"X-Auth-Token": issued.headers["X-Subject-Token"]}
+        assert requests.get(jobs_url, params={"job_type": "sync", "limit": 50}, headers=headers, timeout=T).ok
+        too_many = requests.get(jobs_url, params={"job_type": "sync", "limit": 51}, headers=headers, timeout=T)
+        assert too_many.json()["error_code"] == "DRS.M00211"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_cli_rejects_bad_credentials_options(capsys):
+    assert run(_parse(["--port", "0", "--jobs", "1", "--ak", "not valid"])) == 2
+    assert "ak" in capsys.readouterr().err
+    assert run(_parse(["--port", "0", "--jobs", "1", "--list-max-limit", "0"])) == 2
+    assert "list_max_limit" in capsys.readouterr().err
+    assert run(_parse(["--port", "0", "--jobs", "1", "--token-validity", "-1"])) == 2
+    assert "token_validity" in capsys.readouterr().err
 
 
 def _parse(argv):

@@ -8,6 +8,12 @@ one human line starting with ``#`` (a shell comment)::
     DRS_AUTH_TOKEN=...
     # DRS emulator: 300 jobs (seed 7) at http://127.0.0.1:8080. Press Ctrl+C to stop.
 
+``--env-file`` writes ``export`` lines for a shell: the three above, the
+official SDK's variables (``HUAWEICLOUD_SDK_AK``, ``_SK``, ``_PROJECT_ID``,
+``HUAWEICLOUD_SDK_REGION_DRS_<REGION>``, ``HUAWEICLOUD_SDK_IAM_ENDPOINT``) and
+the IAM user (``DRS_IAM_USERNAME``, ``DRS_IAM_PASSWORD``, ``DRS_IAM_DOMAIN``).
+The file holds secrets, so it is created readable by its owner only.
+
 SIGINT or SIGTERM stops it cleanly (exit status 0).
 """
 
@@ -16,12 +22,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import shlex
 import signal
 import sys
 import threading
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from .app import IDLE_CURRENT_ACTION_CHOICES
@@ -57,6 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jitter-ms", type=float, default=0.0, help="uniform extra latency up to this (default: 0)")
     parser.add_argument("--token", default=None, help="accepted X-Auth-Token (default: random)")
     parser.add_argument("--project-id", default=None, help="tenant project ID (default: derived from the seed)")
+    parser.add_argument("--region", default="cn-south-2", help="region ID (default: %(default)s)")
+    parser.add_argument("--ak", default=None, help="accepted access key ID (default: random)")
+    parser.add_argument("--sk", default=None, help="accepted secret access key (default: random)")
+    parser.add_argument("--token-validity", type=float, default=86400.0,
+                        help="seconds an IAM-issued token is valid (default: %(default)s)")
+    parser.add_argument("--list-max-limit", type=int, default=1000,
+                        help="largest ListJobs limit accepted (default: %(default)s)")
     parser.add_argument(
         "--idle-current-action",
         choices=IDLE_CURRENT_ACTION_CHOICES,
@@ -64,7 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how an idle job's current_action is rendered (default: %(default)s)",
     )
     parser.add_argument("--env-file", metavar="FILE",
-                        help="also write 'export DRS_ENDPOINT=...' lines here, for '. FILE' in a shell")
+                        help="also write 'export KEY=value' lines here (DRS_*, the official SDK's "
+                             "HUAWEICLOUD_SDK_*, the IAM user), for '. FILE' in a shell; mode 0600")
     parser.add_argument("--job-ids-file", metavar="FILE", help="write the fleet's job IDs here, one per line")
     faults = parser.add_argument_group("faults", "rates between 0 and 1, all 0 by default")
     for option in _FAULT_OPTIONS:
@@ -82,7 +97,18 @@ def _faults(args: argparse.Namespace) -> Faults | None:
 
 
 def _variables(emulator: Emulator) -> list[tuple[str, str]]:
+    """The ``KEY=value`` lines printed on start (tests parse them: keep them as they are)."""
     return [("DRS_ENDPOINT", emulator.url), ("DRS_PROJECT_ID", emulator.project_id), ("DRS_AUTH_TOKEN", emulator.token)]
+
+
+def _env_file_variables(emulator: Emulator) -> list[tuple[str, str]]:
+    """The ``--env-file`` variables: the printed ones, the official SDK's, the IAM user."""
+    iam = [
+        ("DRS_IAM_USERNAME", emulator.username),
+        ("DRS_IAM_PASSWORD", emulator.password),
+        ("DRS_IAM_DOMAIN", emulator.domain),
+    ]
+    return [*_variables(emulator), *emulator.sdk_env().items(), *iam]
 
 
 def _write_files(emulator: Emulator, args: argparse.Namespace) -> None:
@@ -90,8 +116,10 @@ def _write_files(emulator: Emulator, args: argparse.Namespace) -> None:
     if getattr(args, "job_ids_file", None):
         Path(args.job_ids_file).write_text("".join(f"{job_id}\n" for job_id in emulator.job_ids), encoding="utf-8")
     if getattr(args, "env_file", None):
-        lines = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in _variables(emulator))
-        Path(args.env_file).write_text(lines, encoding="utf-8")
+        lines = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in _env_file_variables(emulator))
+        fd = os.open(args.env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="utf-8") as out:
+            out.write(lines)
 
 
 def _announce(emulator: Emulator) -> None:
@@ -160,6 +188,12 @@ def run(args: argparse.Namespace) -> int:
             jitter_ms=args.jitter_ms,
             faults=_faults(args),
             idle_current_action=args.idle_current_action,
+            region=args.region,
+            ak=args.ak,
+            sk=args.sk,
+            token_validity=args.token_validity,
+            list_max_limit=args.list_max_limit,
+            list_default_limit=min(10, args.list_max_limit) if args.list_max_limit >= 1 else 10,
         )
     except ValueError as exc:
         print(f"drs-analytics emulator: error: {exc}", file=sys.stderr)
