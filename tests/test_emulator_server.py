@@ -444,9 +444,13 @@ def test_cli_credentials_options_and_env_file(tmp_path):
         assert exported["HUAWEICLOUD_SDK_PROJECT_ID"] == settings["DRS_PROJECT_ID"]
         if os.name == "posix":
             assert env_file.stat().st_mode & 0o077 == 0  # secrets: owner only
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": exported["DRS_IAM_USERNAME"], "password": exported["DRS_IAM_PASSWORD"],
-            "domain": {"name": exported["DRS_IAM_DOMAIN"]}}}}, "scope": {"project": {"name": "cn-south-4"}}}}  # fmt: skip
+        user = {
+            "name": exported["DRS_IAM_USERNAME"],
+            "password": exported["DRS_IAM_PASSWORD"],
+            "domain": {"name": exported["DRS_IAM_DOMAIN"]},
+        }
+        identity = {"methods": ["password"], "password": {"user": user}}
+        body = {"auth": {"identity": identity, "scope": {"project": {"name": "cn-south-4"}}}}
         issued = requests.post(f"{url}/v3/auth/tokens", json=body, timeout=T)
         assert issued.status_code == 201
         assert issued.json()["token"]["expires_at"] > issued.json()["token"]["issued_at"]
