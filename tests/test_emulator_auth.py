@@ -443,3 +443,17 @@ def test_secrets_stay_out_of_repr(emu, sts_emu):
     for text in (repr(emu), repr(emu.app.identity), repr(sts_emu), repr(sts_emu.app.identity)):
         for secret in (emu.sk, emu.password, emu.token, sts_emu.sk, sts_emu.token, "sts-token-value"):
             assert secret not in text
+
+
+def test_revoked_tokens_are_refused():
+    app = DRSApp(make_fleet(3, seed=1), project_id="p1", token="fixed", clock=Clock())
+    body = json.dumps(password_body(app.identity)).encode()
+    token = app.handle("POST", "/v3/auth/tokens", {}, body).headers["X-Subject-Token"]
+    path = f"/v5/p1/jobs/{next(iter(app.jobs))}/actions"
+    assert app.handle("GET", path, {"X-Auth-Token": token}).status == 200
+    assert app.revoke_tokens() == 1
+    refused = app.handle("GET", path, {"X-Auth-Token": token})
+    assert refused.status == 401 and refused.json()["error_msg"].endswith("decrypt token fail")
+    assert app.handle("GET", path, {"X-Auth-Token": "fixed"}).status == 200
+    fresh = app.handle("POST", "/v3/auth/tokens", {}, body).headers["X-Subject-Token"]
+    assert app.handle("GET", path, {"X-Auth-Token": fresh}).status == 200

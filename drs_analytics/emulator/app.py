@@ -505,6 +505,13 @@ class DRSApp:
                 for key in [k for k in table if job_id is None or k[1] == job_id]:
                     del table[key]
 
+    def revoke_tokens(self) -> int:
+        """Invalidate every IAM-issued token (a password change); return how many there were.
+
+        Their next use answers 401 ``APIGW.0301`` "decrypt token fail"; the fixed token still works.
+        """
+        return self.gateway.revoke_tokens()
+
     # --- counters -----------------------------------------------------------------------
     def _count(self, method: str, route: Route | None, params: Mapping[str, str]) -> None:
         """Count one request: in total, per (method, route name) and per job ID."""

@@ -116,6 +116,16 @@ class Gateway:
             self._issued[issued.token] = issued
         return issued
 
+    def revoke_tokens(self) -> int:
+        """Forget every issued token (as a password change does [D, DOMAIN.md 5.1]); return how many.
+
+        They then answer 401 "decrypt token fail"; the fixed token is not affected.
+        """
+        with self._lock:
+            count = len(self._issued)
+            self._issued.clear()
+        return count
+
     def authenticate(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, project_id: str | None
     ) -> Verdict:
