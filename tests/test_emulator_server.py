@@ -244,7 +244,7 @@ def test_pipelined_requests_on_one_connection(emu):
     assert data.count(b"HTTP/1.1 200 OK") == 3
 
 
-def test_request_body_is_discarded(emu):
+def test_request_body_is_read_and_the_stream_stays_intact(emu):
     with requests.Session() as session:
         session.headers["X-Auth-Token"] = emu.token
         assert session.post(actions_url(emu), data=b"x" * 5000, timeout=T).status_code == 404
