@@ -34,6 +34,9 @@ from .signing import DATE_HEADER, sdk_date, sign
 
 __all__ = [
     "AK_ENV",
+    "DOMAIN_ENV",
+    "PASSWORD_ENV",
+    "USERNAME_ENV",
     "PROJECT_ENV",
     "SECURITY_TOKEN_ENV",
     "SK_ENV",
@@ -55,6 +58,8 @@ SECURITY_TOKEN_ENV = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
 PROJECT_ENV = "HUAWEICLOUD_SDK_PROJECT_ID"
 #: The official SDK's IAM endpoint override.
 IAM_ENDPOINT_ENV = "HUAWEICLOUD_SDK_IAM_ENDPOINT"
+#: An IAM user's password credentials (read last).
+USERNAME_ENV, PASSWORD_ENV, DOMAIN_ENV = "DRS_IAM_USERNAME", "DRS_IAM_PASSWORD", "DRS_IAM_DOMAIN"
 
 #: Headers AK/SK signatures cover (when present): what identifies the request and the caller.
 SIGNED_HEADERS = ("Content-Type", "Host", "X-Language", "X-Project-Id", DATE_HEADER, "X-Security-Token")
@@ -335,7 +340,8 @@ def make_auth(
     """Pick the credential: explicit arguments first (one kind only), else the environment.
 
     Environment, in order: ``DRS_AUTH_TOKEN``; ``HUAWEICLOUD_SDK_AK`` + ``HUAWEICLOUD_SDK_SK``
-    (+ ``HUAWEICLOUD_SDK_SECURITY_TOKEN``).
+    (+ ``HUAWEICLOUD_SDK_SECURITY_TOKEN``); ``DRS_IAM_USERNAME`` + ``DRS_IAM_PASSWORD`` +
+    ``DRS_IAM_DOMAIN``.
     """
     env = os.environ if environ is None else environ
     kinds = [name for name, given in (
@@ -351,6 +357,13 @@ def make_auth(
         if ak is None or sk is None:
             raise ConfigurationError(f"AK/SK credentials need both ak= and sk= (missing {'ak' if ak is None else 'sk'}=)")
         return AkSkAuth(ak, sk, project_id=project_id, security_token=security_token)
+    if not kinds and not env.get(TOKEN_ENV, "").strip() and not env.get(AK_ENV) and not env.get(SK_ENV) \
+            and any(env.get(v) for v in (USERNAME_ENV, PASSWORD_ENV, DOMAIN_ENV)):
+        missing_env = [v for v in (USERNAME_ENV, PASSWORD_ENV, DOMAIN_ENV) if not env.get(v)]
+        if missing_env:
+            raise ConfigurationError(f"password credentials from the environment need {', '.join(missing_env)} too")
+        username, password, domain = env[USERNAME_ENV], env[PASSWORD_ENV], env[DOMAIN_ENV]
+        kinds = ["username=/password="]
     if kinds:
         missing = [n for n, v in (("username", username), ("password", password), ("domain", domain)) if v is None]
         if missing:
@@ -370,5 +383,5 @@ def make_auth(
                         security_token=env.get(SECURITY_TOKEN_ENV) or None)
     raise ConfigurationError(
         f"no credentials: pass token=, ak=/sk= or username=/password=/domain=, "
-        f"or set {TOKEN_ENV}, or {AK_ENV} and {SK_ENV}"
+        f"or set {TOKEN_ENV}, or {AK_ENV} and {SK_ENV}, or {USERNAME_ENV}, {PASSWORD_ENV} and {DOMAIN_ENV}"
     )

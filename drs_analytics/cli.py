@@ -3,7 +3,9 @@
 Exit codes: 0 success; 1 some jobs failed (the output is still written); 2 usage
 errors (bad arguments, settings or input file). Expected failures print one line
 on stderr, never a traceback. Credentials come from the environment only
-(``DRS_AUTH_TOKEN``), so they stay out of shell history and process lists.
+(``DRS_AUTH_TOKEN``; or ``HUAWEICLOUD_SDK_AK``/``HUAWEICLOUD_SDK_SK``; or
+``DRS_IAM_USERNAME``/``DRS_IAM_PASSWORD``/``DRS_IAM_DOMAIN``), so they stay out of
+shell history and process lists; a targets file names variables, never secrets.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._version import __version__
-from .auth import TOKEN_ENV
+from .auth import PROJECT_ENV
 from .exceptions import DRSAnalyticsError
 from .validation import id_lines
 
@@ -53,16 +55,33 @@ _count = _number(int, 1, strict=False)
 
 
 def _connection_args(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("connection (token from $DRS_AUTH_TOKEN)")
+    group = parser.add_argument_group(
+        "connection (credentials from the environment: $DRS_AUTH_TOKEN, or $HUAWEICLOUD_SDK_AK and "
+        "$HUAWEICLOUD_SDK_SK, or $DRS_IAM_USERNAME, $DRS_IAM_PASSWORD and $DRS_IAM_DOMAIN)")
     group.add_argument("--endpoint", default=os.environ.get(ENV_ENDPOINT), help=f"API base URL (default ${ENV_ENDPOINT})")
-    group.add_argument("--region", default=os.environ.get(ENV_REGION), help=f"region ID instead of --endpoint (default ${ENV_REGION})")
-    group.add_argument("--project-id", default=os.environ.get(ENV_PROJECT), help=f"project ID (default ${ENV_PROJECT})")
+    group.add_argument("--region", default=os.environ.get(ENV_REGION),
+                       help=f"region ID; with --endpoint it only labels the data (default ${ENV_REGION})")
+    group.add_argument("--project-id", default=os.environ.get(ENV_PROJECT) or os.environ.get(PROJECT_ENV),
+                       help=f"project ID (default ${ENV_PROJECT}, else ${PROJECT_ENV})")
+    group.add_argument("--iam-endpoint", default=None, metavar="URL",
+                       help="IAM base URL for password credentials (default: the region's)")
     group.add_argument("--cache", default=None, metavar="PATH", help="HTTP cache file (default: user cache directory)")
     group.add_argument("--no-cache", action="store_true", help="do not read or write the HTTP cache")
     group.add_argument("--expire-after", type=_non_negative, default=300.0, metavar="SECONDS", help="cache freshness (default 300)")
     group.add_argument("--timeout", type=_positive, default=30.0, metavar="SECONDS", help="read timeout (default 30)")
     group.add_argument("--language", default="en-us", choices=("en-us", "zh-cn"),
                        help="X-Language of the requests: language of API error messages (default en-us)")
+    fleet = parser.add_argument_group("whole fleets (through the job list API)")
+    fleet.add_argument("--all", action="store_true", help="every job of the project(s) instead of given job IDs")
+    fleet.add_argument("--job-type", default=None, metavar="TYPES",
+                       help="with --all: comma-separated job types (default: migration,sync,cloudDataGuard,replay)")
+    fleet.add_argument("--source", choices=("list", "actions"), default="list",
+                       help="with --all: actions from the list pages (about N/1000 requests per job type) or from "
+                            "each job's /actions (N more requests; the per-job authority) (default: list)")
+    fleet.add_argument("--targets", metavar="FILE.toml",
+                       help="several projects/regions from a TOML file of [[target]] tables (implies --all)")
+    fleet.add_argument("--enrich", action="store_true",
+                       help="with job IDs: add job metadata (name, status, type...) from the job list")
     parser.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="job IDs (or use --jobs-file)")
     parser.add_argument("--jobs-file", metavar="FILE",
                         help="file with one job ID per line ('#' starts a comment); '-' reads stdin")
@@ -113,6 +132,12 @@ def _read_job_ids(args: argparse.Namespace) -> list[str]:
     return ids
 
 
+def _client_options(args: argparse.Namespace) -> dict:
+    """Client arguments shared by every target (never credentials: those come from the environment)."""
+    return {"cache": False if args.no_cache else args.cache, "expire_after": args.expire_after,
+            "timeout": (min(5.0, args.timeout), args.timeout), "language": args.language}
+
+
 def _client(args: argparse.Namespace):
     from .client import DRSClient
 
@@ -120,12 +145,8 @@ def _client(args: argparse.Namespace):
         raise UsageError(f"no project ID: pass --project-id or set ${ENV_PROJECT}")
     if not (args.endpoint or args.region):
         raise UsageError(f"no endpoint: pass --endpoint/--region or set ${ENV_ENDPOINT}/${ENV_REGION}")
-    if not os.environ.get(TOKEN_ENV, "").strip():
-        raise UsageError(f"no auth token: set the {TOKEN_ENV} environment variable")
-    cache = False if args.no_cache else args.cache
-    return DRSClient(endpoint=args.endpoint if not args.region else None, region=args.region,
-                     project_id=args.project_id, cache=cache, expire_after=args.expire_after,
-                     timeout=(min(5.0, args.timeout), args.timeout), language=args.language)
+    return DRSClient(endpoint=args.endpoint, region=args.region, project_id=args.project_id,
+                     iam_endpoint=args.iam_endpoint, **_client_options(args))
 
 
 def _check_out_dir(path: str) -> None:
@@ -141,10 +162,27 @@ def _check_out_file(path: str | None) -> None:
 def _fetch(args: argparse.Namespace):
     from .fetch import fetch_actions
 
+    progress = False if args.no_progress else None
+    if args.targets or args.all:
+        return _fetch_fleet(args, progress)
+    if args.job_type or args.source != "list":
+        raise UsageError("--job-type and --source need --all or --targets")
     job_ids = _read_job_ids(args)
     with _client(args) as client:
-        return fetch_actions(job_ids, client=client, max_workers=args.workers,
-                             progress=False if args.no_progress else None)
+        return fetch_actions(job_ids, client=client, max_workers=args.workers, progress=progress, enrich=args.enrich)
+
+
+def _fetch_fleet(args: argparse.Namespace, progress):
+    from .fleet import fetch_fleet
+    from .targets import load_targets
+
+    if args.job_ids or args.jobs_file:
+        raise UsageError("give job IDs or --all/--targets, not both")
+    kwargs = dict(job_type=args.job_type, source=args.source, max_workers=args.workers, progress=progress)
+    if args.targets:
+        return fetch_fleet(targets=load_targets(args.targets), client_options=_client_options(args), **kwargs)
+    with _client(args) as client:
+        return fetch_fleet(client, **kwargs)
 
 
 def _failure_line(result) -> str | None:

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .fetch import ERRORS_COLUMNS, FetchResult
+from .fetch import FetchResult
 from .frame import FRAME_COLUMNS, action_summary, as_matrix
+from .listing import META_COLUMNS
 from .vocabulary import order_actions
 
 __all__ = ["REPORT_FILES", "read_actions", "read_errors", "render_heatmap", "write_csv", "write_frame_report", "write_report"]
@@ -116,8 +117,8 @@ def read_actions(path: str | Path) -> pd.DataFrame:
     Category orders are rebuilt as :func:`~drs_analytics.fetch_actions` makes them:
     jobs (and projects) in file order, actions documented ones first.
     """
-    frame = pd.read_csv(path, dtype={c: str for c in (*_CATEGORY_COLUMNS, "available", "from_cache")}, keep_default_na=False,
-                        na_values={"current_action": [""]})
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False,
+                        na_values={c: [""] for c in ("current_action", *META_COLUMNS)})
     missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{path} is not an actions.csv report: missing column(s) {', '.join(missing)}")
@@ -128,7 +129,10 @@ def read_actions(path: str | Path) -> pd.DataFrame:
     for col in ("available", "from_cache"):
         frame[col] = _booleans(frame[col], col, path)
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.as_unit("ns")
-    return frame[list(FRAME_COLUMNS)]
+    meta = [c for c in META_COLUMNS if c in frame.columns]  # reports of fetch_fleet / enrich=True
+    for col in meta:
+        frame[col] = _with_categories(frame[col], list(frame[col].dropna().unique()))
+    return frame[[*FRAME_COLUMNS, *meta]]
 
 
 def _with_categories(values: pd.Series, categories: list) -> pd.Categorical:
@@ -148,7 +152,7 @@ def read_errors(path: str | Path) -> pd.DataFrame:
     """Read an ``errors.csv`` back."""
     frame = pd.read_csv(path, dtype={"status_code": "Int64", "attempts": "int64"}, keep_default_na=False,
                         na_values=[""])
-    for col in ERRORS_COLUMNS:
+    for col in frame.columns:  # ERRORS_COLUMNS, and project_id/region of fleet reports
         if col not in ("status_code", "attempts"):
             frame[col] = frame[col].astype("string")
     return frame

@@ -65,7 +65,7 @@ def served(emulator) -> int:
     return emulator.app.request_count
 
 
-def fetch_fleet(jobs: int, seed: int = 7):
+def emulated_fleet_result(jobs: int, seed: int = 7):
     """A FetchResult of a fresh emulator fleet (no cache)."""
     from drs_analytics import fetch_actions
 

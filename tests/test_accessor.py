@@ -18,7 +18,7 @@ from drs_analytics.plots import plot_availability_matrix
 
 _MISSING = object()
 
-from .conftest import fetch_fleet
+from .conftest import emulated_fleet_result
 
 
 @contextlib.contextmanager
@@ -44,7 +44,7 @@ def ensure_removed(obj, attr):
 
 @pytest.fixture(scope="module")
 def result():
-    return fetch_fleet(80)
+    return emulated_fleet_result(80)
 
 
 @pytest.fixture

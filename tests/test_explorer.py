@@ -28,7 +28,7 @@ FLEET = {
 }
 NAMES = {"c-101": "orders-db", "a-102": "Billing", "e-103": "crm", "b-104": "orders-replica", "f-106": "ledger"}
 
-from .conftest import fetch_fleet
+from .conftest import emulated_fleet_result
 
 
 def small_result() -> FetchResult:
@@ -48,7 +48,7 @@ def small():
 
 @pytest.fixture(scope="module")
 def fetched():
-    return fetch_fleet(120)
+    return emulated_fleet_result(120)
 
 
 @pytest.fixture

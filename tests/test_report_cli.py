@@ -117,7 +117,7 @@ def test_cli_unreachable_endpoint_prints_one_line(monkeypatch, capsys):
     ],
 )
 def test_cli_usage_errors_exit_2(monkeypatch, capsys, argv, message):
-    for var in ("DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID"):
+    for var in ("DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("DRS_AUTH_TOKEN", "t")
     if "--jobs-file" in argv:
