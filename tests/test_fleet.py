@@ -239,3 +239,31 @@ def test_targets_file(tmp_path):
         load_targets(path)
     with pytest.raises(ConfigurationError, match="does not exist"):
         load_targets(tmp_path / "missing.toml")
+
+
+def _sync_project(n: int, seed: int = 3):
+    """``n`` jobs of a sync-only tenant: whole sync families of a synthetic fleet, parents before children."""
+    from drs_analytics.emulator import make_fleet
+
+    jobs, families = [], {}
+    for job in make_fleet(int(n * 2.6), seed=seed):
+        if job.job_type == "sync":
+            families.setdefault(job.parent_id or job.id, []).append(job)
+    for family in families.values():
+        if len(jobs) + len(family) > n:
+            continue
+        jobs.extend(family)
+    assert len(jobs) == n
+    return jobs
+
+
+def test_a_10000_job_project_costs_at_most_10_list_requests():
+    fleet = _sync_project(10_000)
+    with Emulator(fleet=fleet, seed=3) as emu, DRSClient(endpoint=emu.url, project_id=emu.project_id,
+                                                          token=emu.token, cache=False) as client:
+        result = fetch_fleet(client, job_type="sync")
+        requests = emu.app.request_count
+    assert len(result.jobs) == 10_000 and len(result.errors) == 0
+    assert requests == _list_requests(emu) <= 10
+    top = sum(job.parent_id is None for job in fleet)
+    assert requests == math.ceil(top / 1000)

@@ -216,7 +216,8 @@ def test_emulator_command_writes_env_and_job_id_files(tmp_path):
         first = proc.stdout.readline()
         assert first.startswith("DRS_ENDPOINT=http://127.0.0.1:")
         lines = env_file.read_text().splitlines()
-        assert [line.split("=")[0] for line in lines] == ["export DRS_ENDPOINT", "export DRS_PROJECT_ID", "export DRS_AUTH_TOKEN"]
+        assert [line.split("=")[0] for line in lines[:3]] == ["export DRS_ENDPOINT", "export DRS_PROJECT_ID", "export DRS_AUTH_TOKEN"]
+        assert "export HUAWEICLOUD_SDK_AK" in {line.split("=")[0] for line in lines}
         assert lines[0] == "export " + first.strip()
         assert len(ids_file.read_text().split()) == 12
     finally:
