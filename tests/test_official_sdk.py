@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 import pytest
 
 pytest.importorskip("huaweicloudsdkdrs")
@@ -174,3 +176,47 @@ def test_temporary_credentials_with_a_security_token(monkeypatch):
             with pytest.raises(ClientRequestException) as caught:
                 client.show_actions(ShowActionsRequest(job_id=job_id))
             assert caught.value.status_code == 401 and caught.value.error_code == "APIGW.0301"
+
+
+def test_the_sdk_and_our_fetcher_return_the_same_data(emu, monkeypatch, tmp_path):
+    """Every job: the SDK's show_actions and list_jobs against fetch_actions and fetch_fleet (AK/SK both)."""
+    from drs_analytics import DRSClient, fetch_actions, fetch_fleet
+
+    sdk = sdk_client(emu, monkeypatch)
+    sdk_actions = {}
+    for job_id in emu.job_ids:
+        ja = sdk.show_actions(ShowActionsRequest(job_id=job_id)).job_action
+        sdk_actions[job_id] = (set(ja.available_actions or []), set(ja.unavailable_actions or []), ja.current_action)
+    sdk_meta = {}
+    for job_type in JOB_TYPES:
+        offset = 0
+        while True:
+            jobs = sdk.list_jobs(ListJobsRequest(job_type=job_type, offset=offset, limit=1000)).jobs or []
+            for job in jobs:
+                sdk_meta[job.id] = (job.name, job.status, job.job_type, None)
+                for child in job.children or []:
+                    sdk_meta[child.id] = (child.name, child.status, child.job_type, job.id)
+            if len(jobs) < 1000:
+                break
+            offset += len(jobs)
+
+    with DRSClient(endpoint=emu.url, region=emu.region, project_id=emu.project_id, ak=emu.ak, sk=emu.sk,
+                   cache=tmp_path / "c.sqlite") as client:
+        per_job = fetch_actions(emu.job_ids, client=client, progress=False)
+        fleet = fetch_fleet(client)
+
+    def ours(result):
+        out = {}
+        for job_id, rows in result.frame.groupby("job_id", observed=True):
+            out[job_id] = (set(rows.loc[rows["available"], "action"]), set(rows.loc[~rows["available"], "action"]))
+        current = result.jobs.set_index("job_id")["current_action"]
+        return {j: (*out.get(j, (set(), set())), None if pd.isna(current[j]) else current[j]) for j in current.index}
+
+    assert ours(per_job) == sdk_actions
+    assert ours(fleet) == sdk_actions
+    jobs = fleet.jobs.set_index("job_id")
+    ours_meta = {
+        j: (r["job_name"], r["status"], r["job_type"], None if pd.isna(r["parent_id"]) else r["parent_id"])
+        for j, r in jobs.iterrows()
+    }
+    assert ours_meta == sdk_meta and len(sdk_meta) == len(emu.job_ids)
