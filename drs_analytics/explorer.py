@@ -45,7 +45,7 @@ AVAILABILITY_STATES = ("any state", "all available", "any available", "none avai
 #: Row orders: by action signature (biggest group first), by job ID, by current action (idle last).
 EXPLORER_SORTS = ("signature", "job", "current_action")
 #: Per-job columns searched by the text box, when present.
-SEARCH_COLUMNS = ("job_id", "name", "status", "job_type")
+SEARCH_COLUMNS = ("job_id", "job_name", "name", "status", "job_type", "engine_type", "region", "project_id")
 #: Current-action filter values besides the actions themselves (which are upper case).
 ANY_CURRENT, IDLE = "any", "idle"
 #: Files written by :meth:`FleetExplorer.export`.

@@ -307,3 +307,19 @@ def test_close_unhooks_observers_and_closes_widgets():
     assert explorer.widget.comm is None and all(c.comm is None for c in controls)
     explorer.search.value = "zzz"
     assert explorer.count.value == "6 of 6 jobs" and explorer.figure is None
+
+
+def test_explorer_searches_fleet_metadata(emu, client):
+    from drs_analytics import fetch_fleet
+
+    result = fetch_fleet(client)
+    explorer = FleetExplorer(result)
+    try:
+        target = result.jobs.iloc[3]
+        explorer.search.value = str(target["job_name"])
+        assert target["job_id"] in ids(explorer)
+        explorer.search.value = "rediscluster-to-gaussredis"
+        expected = set(result.jobs.loc[result.jobs["engine_type"] == "rediscluster-to-gaussredis", "job_id"])
+        assert set(ids(explorer)) == expected
+    finally:
+        explorer.close()

@@ -267,3 +267,13 @@ def test_a_10000_job_project_costs_at_most_10_list_requests():
     assert requests == _list_requests(emu) <= 10
     top = sum(job.parent_id is None for job in fleet)
     assert requests == math.ceil(top / 1000)
+
+
+def test_fleet_results_sort_the_heatmap_by_status(emu, client):
+    from drs_analytics import plot_availability_matrix
+
+    result = fetch_fleet(client)
+    ax = plot_availability_matrix(result, sort="status")
+    labels = " ".join(t.get_text() for t in ax.figure.findobj(lambda o: hasattr(o, "get_text")))
+    top_status = result.jobs["status"].value_counts().index[0]
+    assert top_status in labels
