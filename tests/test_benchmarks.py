@@ -18,6 +18,7 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         ("frame_build.py", ["--jobs", "300", "--repeat", "1"], "300 jobs x 31 actions = 9,300 rows"),
         ("frame_build.py", ["--jobs", "300", "--repeat", "1", "--signatures", "distinct"], "distinct signatures"),
         ("plot_heatmap.py", ["--jobs", "200", "--repeat", "1"], "200"),
+        ("fleet_requests.py", ["--jobs", "60"], "actions, no cache"),
     ],
 )
 def test_benchmark_runs_at_a_tiny_size(script, args, expected, tmp_path):
