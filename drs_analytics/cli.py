@@ -232,6 +232,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .client import DRSClient
     from .emulator import Emulator
     from .fetch import fetch_actions
+    from .fleet import fetch_fleet
     from .report import write_report
 
     _check_out_dir(args.out)
@@ -247,8 +248,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         again = fetch_actions(emu.job_ids, client=client, max_workers=args.workers, progress=False)
         warm = time.perf_counter() - t0
+        emu.app.reset_counters()
+        t0 = time.perf_counter()
+        listed = fetch_fleet(client, progress=False)
+        list_time, list_requests = time.perf_counter() - t0, emu.app.request_count
     paths = write_report(result, args.out)
     _print_summary(result, again, cold, warm)
+    print(f"whole project through the job list: {len(listed.jobs)} jobs in {list_requests} requests "
+          f"({list_time:.2f} s; one per job type): fetch_fleet(client), drs-analytics fetch --all")
     print(f"report: {Path(args.out)}/ " + " ".join(paths))
     return _finish(result)
 

@@ -37,6 +37,7 @@ def test_demo_writes_five_consistent_files(tmp_path, capsys):
     assert main(["demo", "--jobs", "60", "--latency-ms", "0", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "fetched 60 jobs" in printed and "60/60 from the cache" in printed and "errors: 0" in printed
+    assert "through the job list: 60 jobs in 4 requests" in printed
     assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
     actions, matrix, _ = _check_report_consistency(out)
     assert actions["job_id"].nunique() == len(matrix) == 60
