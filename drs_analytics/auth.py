@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from .exceptions import AuthenticationError, ConfigurationError, TransportError
+from .exceptions import AuthenticationError, ConfigurationError, ServerError, ThrottledError, TransportError
 from .signing import DATE_HEADER, sdk_date, sign
 
 __all__ = [
@@ -169,6 +169,10 @@ class AkSkAuth(_Secret):
 class PasswordAuth(_Secret):
     """Get an IAM token with a user's password, keep it until shortly before it expires.
 
+    IAM's refusal of the credentials (a 4xx) is remembered and raised again without
+    asking IAM, which locks users after a few wrong passwords; its 5xx and 429 answers
+    are :class:`ServerError`/:class:`ThrottledError`, retried like the API's.
+
     Parameters
     ----------
     username, password, domain : str
@@ -220,6 +224,9 @@ class PasswordAuth(_Secret):
         self.expires_at: datetime | None = None
         #: Tokens obtained so far (a new one on expiry or after a 401).
         self.issued = 0
+        #: IAM's definitive refusal (wrong password, user or project): never asked again.
+        self._refused: AuthenticationError | None = None
+        self._sent = threading.local()
 
     @property
     def identity(self) -> str:
@@ -231,12 +238,25 @@ class PasswordAuth(_Secret):
         """Changes whenever a new token is obtained; pass it to :meth:`renew`."""
         return self.issued
 
+    @property
+    def sent_generation(self) -> int | None:
+        """The generation of the token this thread last sent (None if getting it failed)."""
+        return getattr(self._sent, "generation", None)
+
     def token(self) -> str:
         """The current token, obtaining a new one first if it is missing or about to expire."""
+        return self._current()[0]
+
+    def _current(self) -> tuple[str, int]:
         with self._lock:
+            if self._refused is not None:
+                # IAM locks users after a few wrong passwords: a refused one is not sent again
+                refused = self._refused
+                raise AuthenticationError(str(refused), status_code=refused.status_code,
+                                          error_msg=refused.error_msg, request_id=refused.request_id)
             if self._token is None or time.time() >= self._renew_at:
                 self._obtain()
-            return self._token  # type: ignore[return-value]
+            return self._token, self.issued  # type: ignore[return-value]
 
     def renew(self, generation: int) -> None:
         """Forget the token of ``generation`` (the API refused it); concurrent callers renew once."""
@@ -245,7 +265,9 @@ class PasswordAuth(_Secret):
                 self._token = None
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers[self.header] = self.token()
+        self._sent.generation = None
+        token, self._sent.generation = self._current()
+        request.headers[self.header] = token
         return request
 
     def _obtain(self) -> None:
@@ -269,11 +291,13 @@ class PasswordAuth(_Secret):
         except requests.RequestException as exc:
             raise TransportError(f"no answer from {what}: {type(exc).__name__}") from None
         if response.status_code != 201 or not response.headers.get("X-Subject-Token"):
-            raise AuthenticationError(
-                f"HTTP {response.status_code} from {what}: {_iam_message(response)}",
-                status_code=response.status_code, error_msg=_iam_message(response),
-                request_id=response.headers.get("X-Request-Id"),
-            )
+            status = response.status_code
+            cls = ServerError if status >= 500 else ThrottledError if status == 429 else AuthenticationError
+            exc = cls(f"HTTP {status} from {what}: {_iam_message(response)}", status_code=status,
+                      error_msg=_iam_message(response), request_id=response.headers.get("X-Request-Id"))
+            if cls is AuthenticationError and 400 <= status < 500 and status != 408:
+                self._refused = exc
+            raise exc
         token = response.headers["X-Subject-Token"]
         expires = _expires_at(response)
         now = time.time()

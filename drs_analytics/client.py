@@ -274,11 +274,12 @@ class DRSClient:
         attempt, renewed = 0, False
         while True:
             attempt += 1
-            generation = getattr(self._auth, "generation", None)
             try:
                 response = self._send(url, what)
                 return parse(response, what), response, attempt
             except AuthenticationError as exc:
+                # the generation of the token this request carried (None: IAM itself refused)
+                generation = getattr(self._auth, "sent_generation", None)
                 if renewed or generation is None or exc.status_code != 401:
                     exc.attempts = attempt
                     raise

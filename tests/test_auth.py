@@ -199,3 +199,62 @@ def test_password_auth_repr_names_the_user_only():
     auth = PasswordAuth(username="bob", password="s3cret!", domain="acme", project_id="p",
                         iam_endpoint="https://iam.example")
     assert "s3cret!" not in repr(auth) and "bob" in repr(auth)
+
+
+def test_a_wrong_password_is_tried_at_iam_once_not_once_per_job(emu):
+    # IAM locks users after a few wrong passwords: a refused password must not be sent again
+    with DRSClient(endpoint=emu.url, project_id=emu.project_id, username=emu.username, password="nope-nope",
+                   domain=emu.domain, iam_endpoint=emu.iam_url, cache=False, max_connections=16) as client:
+        result = fetch_actions(emu.job_ids, client=client, max_workers=16, progress=False)
+        assert len(result.jobs) == 0 and len(result.errors) == len(emu.job_ids)
+        assert emu.app.route_counts.get(("POST", "iam_tokens")) == 1
+        with pytest.raises(AuthenticationError, match="IAM") as info:
+            client.get_actions(emu.job_ids[0])
+        assert info.value.status_code == 401
+        assert emu.app.route_counts.get(("POST", "iam_tokens")) == 1
+
+
+def test_a_token_refused_right_after_it_was_obtained_is_renewed_once(emu, monkeypatch):
+    # the first token IAM hands out is refused by the gateway: the 401 must still get one new token
+    real_issue = emu.app.gateway.issue_token
+    issued = []
+
+    def first_one_unknown(projects):
+        token = real_issue(projects)
+        issued.append(token)
+        return token._replace(token="MIIunknown-to-the-gateway") if len(issued) == 1 else token
+
+    monkeypatch.setattr(emu.app.gateway, "issue_token", first_one_unknown)
+    with DRSClient(endpoint=emu.url, project_id=emu.project_id, username=emu.username, password=emu.password,
+                   domain=emu.domain, iam_endpoint=emu.iam_url, cache=False, retry=FAST_RETRY) as client:
+        assert client.get_actions(emu.job_ids[0]).job_id == emu.job_ids[0]
+        assert client._auth.issued == 2
+
+
+def test_a_transient_iam_failure_is_retried(emu, monkeypatch):
+    real = emu.app._iam_tokens
+    answers = []
+
+    def flaky(request):
+        answers.append(1)
+        if len(answers) == 1:
+            return emu.app._respond(request, 503, b'{"error":{"code":503,"message":"busy","title":"Unavailable"}}')
+        return real(request)
+
+    monkeypatch.setattr(emu.app, "_iam_tokens", flaky)
+    with DRSClient(endpoint=emu.url, project_id=emu.project_id, username=emu.username, password=emu.password,
+                   domain=emu.domain, iam_endpoint=emu.iam_url, cache=False, retry=FAST_RETRY) as client:
+        assert client.get_actions(emu.job_ids[0]).job_id == emu.job_ids[0]
+        assert len(answers) == 2 and client._auth.issued == 1
+
+
+def test_sixteen_threads_renew_a_revoked_token_exactly_once(emu):
+    with DRSClient(endpoint=emu.url, project_id=emu.project_id, username=emu.username, password=emu.password,
+                   domain=emu.domain, iam_endpoint=emu.iam_url, cache=False, max_connections=16,
+                   retry=FAST_RETRY) as client:
+        client.get_actions(emu.job_ids[0])
+        emu.app.revoke_tokens()
+        result = fetch_actions(emu.job_ids, client=client, max_workers=16, progress=False)
+        assert len(result.errors) == 0 and len(result.jobs) == len(emu.job_ids)
+        assert client._auth.issued == 2
+        assert emu.app.route_counts.get(("POST", "iam_tokens")) == 2
