@@ -336,8 +336,9 @@ class DRSClient:
     ) -> Any:
         """Every job of the given types, as a DataFrame of job metadata.
 
-        Pages through ``GET /v5/{project_id}/jobs`` until a short or empty page (or
-        the documented ``total_count``, when every page agreed on it). Children are
+        Pages through ``GET /v5/{project_id}/jobs`` until an empty page, a short page
+        that ``total_count`` does not contradict, or the documented ``total_count``
+        when every page agreed on it (see :mod:`drs_analytics.listing`). Children are
         rows of their own, with ``parent_id`` and ``job_role``.
 
         Parameters

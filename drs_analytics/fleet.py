@@ -31,7 +31,9 @@ from .client import DRSClient
 from .exceptions import DRSAnalyticsError, MalformedResponseError, RequestError
 from .fetch import collect_actions, warn_conflicts
 from .frame import build_frames, str_categorical
-from .listing import DEFAULT_PAGE_SIZE, META_COLUMNS, ListedJob, _filters, iter_jobs, job_types, jobs_metadata
+from .listing import (
+    DEFAULT_PAGE_SIZE, META_COLUMNS, ListedJob, _filters, check_page_size, iter_jobs, job_types, jobs_metadata,
+)  # fmt: skip
 from .result import FetchResult, error_record, errors_frame
 from .targets import Target, distinct_targets, target_client, to_target
 
@@ -104,11 +106,11 @@ def _target_failed(target: Any, exc: Exception) -> _Part:
 
 def _combine(parts: list[_Part]) -> tuple[list, dict[str, pd.Categorical], list[dict]]:
     """All targets' jobs (distinct IDs), their metadata columns, and all error records."""
-    records, listed, projects, regions, errors, seen = [], [], [], [], [], set()
+    records, listed, projects, regions, errors, seen, repeated = [], [], [], [], [], set(), []
     for part in parts:
         for record, job in zip(part.records, part.listed):
             if record.job_id in seen:
-                warnings.warn(f"job {record.job_id} appears in more than one target; kept the first", stacklevel=4)
+                repeated.append(record.job_id)
                 continue
             seen.add(record.job_id)
             records.append(record)
@@ -116,6 +118,9 @@ def _combine(parts: list[_Part]) -> tuple[list, dict[str, pd.Categorical], list[
             projects.append(part.project_id)
             regions.append(part.region)
         errors.extend({**e, "project_id": part.project_id, "region": part.region} for e in part.errors)
+    if repeated:
+        warnings.warn(f"{len(repeated)} job{'s' if len(repeated) != 1 else ''} appear in more than one target "
+                      f"(first: {repeated[0]}); kept the first target's", stacklevel=3)
     meta = _meta(listed, projects, regions)
     return records, meta, errors
 
@@ -190,6 +195,7 @@ def fetch_fleet(
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     kinds = job_types(job_type)
     checked = _filters(filters)
+    check_page_size(page_size)
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
     parts: list[_Part] = []
     items = [client] if client is not None else distinct_targets(targets)  # type: ignore[arg-type]

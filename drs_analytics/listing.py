@@ -6,15 +6,19 @@ their ``children`` (each with its own ``job_action``). :func:`iter_jobs` pages t
 it and yields one :class:`ListedJob` per job, children right after their parent.
 
 Paging (DOMAIN.md 3.1): ``offset`` advances by the number of jobs received. It stops
-on a short or empty page, or when the jobs received reach ``total_count`` and every
-page agreed on that count. A list that changes while it is read (a job created or
-deleted between pages) can shift entries across pages; jobs are kept once each by ID.
+on an empty page, on a short page unless ``total_count`` says more jobs remain (a
+server may give fewer than ``limit``: the maximum is undocumented), or when the jobs
+received reach ``total_count`` and every page agreed on that count. A list that
+changes while it is read (a job created or deleted between pages) can shift entries
+across pages: jobs are kept once each by ID, and a ``total_count`` that changed during
+the scan raises a :class:`ListChangedWarning` (a job may have been skipped).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,7 +38,9 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "JOB_LIST_COLUMNS",
     "META_COLUMNS",
+    "ListChangedWarning",
     "ListedJob",
+    "check_page_size",
     "iter_jobs",
     "job_types",
     "jobs_metadata",
@@ -65,6 +71,17 @@ _TEXT_FIELDS = (
     ("enterprise_project_id", "enterprise_project_id"), ("node_role", "node_role"),
 )  # fmt: skip
 _BOOL_FIELDS = ("billing_tag", "is_multi_az", "node_new_framework")
+
+
+class ListChangedWarning(UserWarning):
+    """The job list changed while it was paged through: a job may be missing; fetch again."""
+
+
+def check_page_size(page_size: object) -> int:
+    """``page_size`` if it is a positive integer, else ``ValueError``."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise ValueError(f"page_size must be a positive integer, got {page_size!r}")
+    return page_size
 
 
 @dataclass
@@ -158,11 +175,10 @@ def iter_jobs(
     ``sort_key``...). Raises the client's :class:`~drs_analytics.RequestError` when a
     page fails after its retries.
     """
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
-        raise ValueError(f"page_size must be a positive integer, got {page_size!r}")
+    check_page_size(page_size)
     path = f"/v5/{client.project_id}/jobs"
     base = [("job_type", job_type), *((k, str(v)) for k, v in (filters or {}).items() if v is not None)]
-    offset, totals, seen = 0, set(), set()
+    offset, totals, seen, counts = 0, set(), set(), []
     while True:
         query = [*base, ("offset", str(offset)), ("limit", str(page_size))]
         page, response, attempts = client.call(path, query, parse=_parse_page)
@@ -180,10 +196,19 @@ def iter_jobs(
         offset += len(page.jobs)
         totals.add(page.total_count)
         logger.debug("%s: %d jobs (total_count %s)", where, len(page.jobs), page.total_count)
-        if len(page.jobs) < page_size:
-            return
-        if len(totals) == 1 and page.total_count is not None and offset >= page.total_count:
-            return
+        if page.total_count is not None and page.total_count not in counts:
+            counts.append(page.total_count)
+        more = page.total_count is not None and offset < page.total_count  # the server says more remain
+        if not page.jobs or (len(page.jobs) < page_size and not more):
+            break
+        if len(totals) == 1 and page.total_count is not None and not more:
+            break
+    if len(counts) > 1:
+        warnings.warn(
+            f"the job list (job_type={job_type}) changed while it was read (total_count "
+            f"{' then '.join(map(str, counts))}): a job may be missing; fetch again for a consistent list",
+            ListChangedWarning, stacklevel=2,
+        )
 
 
 def _text(values: list[Any]) -> pd.Categorical:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,9 @@ def load_targets(path: str | Path) -> list[Target]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigurationError(f"targets file {str(path)!r} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
+    except OSError as exc:
+        raise ConfigurationError(f"targets file {str(path)!r} cannot be read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"targets file {str(path)!r} is not valid TOML: {exc}") from None
     tables = data.get("target")
     if not isinstance(tables, list) or not tables:
@@ -134,10 +136,22 @@ def target_client(target: Target, **options: Any):
 
 
 def distinct_targets(targets: Iterable[Any]) -> list[Any]:
-    """Targets in order, without repeats of the same (endpoint or region, project)."""
+    """Targets in order, without repeats (the same target but for its ``name`` or an endpoint's final ``/``).
+
+    Mappings count as the Targets they describe (a malformed one is kept, to be reported).
+    Two targets of one project with different credentials are both kept.
+    """
     out, seen = [], set()
     for target in targets:
-        key = id(target) if not isinstance(target, Target) else (target.endpoint or target.region, target.project_id)
+        if isinstance(target, Mapping):
+            try:
+                target = to_target(target)
+            except (ConfigurationError, TypeError):
+                pass
+        if isinstance(target, Target):
+            key: Any = replace(target, name=None, endpoint=target.endpoint and (target.endpoint.rstrip("/") or target.endpoint))
+        else:
+            key = id(target)
         if key not in seen:
             seen.add(key)
             out.append(target)

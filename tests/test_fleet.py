@@ -277,3 +277,112 @@ def test_fleet_results_sort_the_heatmap_by_status(emu, client):
     labels = " ".join(t.get_text() for t in ax.figure.findobj(lambda o: hasattr(o, "get_text")))
     top_status = result.jobs["status"].value_counts().index[0]
     assert top_status in labels
+
+
+@pytest.mark.parametrize("page_size", [0, -1, True, 2.5, "10"])
+def test_a_bad_page_size_is_refused_before_any_request(emu, client, page_size):
+    with pytest.raises(ValueError, match="page_size"):
+        fetch_fleet(client, page_size=page_size)
+    with pytest.raises(ValueError, match="page_size"):
+        fetch_fleet(targets=[client], page_size=page_size)
+    with pytest.raises(ValueError, match="page_size"):
+        client.list_jobs("sync", page_size=page_size)
+    assert _list_requests(emu) == 0
+
+
+def _after_first_list_page(emu, change):
+    """Serve list pages as usual, calling ``change(app)`` once the first page has been answered."""
+    app, real, served = emu.app, emu.app._list_jobs, []
+
+    def list_jobs(request):
+        response = real(request)
+        served.append(1)
+        if len(served) == 1:
+            change(app)
+        return response
+
+    app._list_jobs = list_jobs
+
+
+def _newest_sync(app):
+    return max((j for j in app._top_level if j.job_type == "sync"), key=lambda j: j.create_time)
+
+
+def test_a_job_deleted_between_pages_is_not_lost_silently(emu, client):
+    from drs_analytics.emulator import listing as emu_listing
+    from drs_analytics.listing import ListChangedWarning
+
+    def delete_newest(app):
+        victim = _newest_sync(app)
+        for child in victim.children:
+            del app.jobs[child]
+        del app.jobs[victim.id]
+        app._top_level = emu_listing.top_level_by_id(app.jobs.values())
+
+    _after_first_list_page(emu, delete_newest)
+    with pytest.warns(ListChangedWarning, match="job_type=sync.*changed while it was read"):
+        result = fetch_fleet(client, job_type="sync", page_size=5)
+    sync = {j.id for j in emu.fleet if j.job_type == "sync"}
+    assert len(set(sync) - set(result.jobs["job_id"])) == 1  # the shift hid one job: said so, not silent
+
+
+def test_a_job_added_between_pages_gives_no_duplicate(emu, client):
+    import dataclasses
+
+    from drs_analytics.emulator import listing as emu_listing
+    from drs_analytics.listing import ListChangedWarning
+
+    def add_newest(app):
+        base = next(j for j in app._top_level if j.job_type == "sync" and not j.children)
+        new = dataclasses.replace(base, id="00000000-0000-4000-8000-000000000new", create_time="2999-01-01T00:00:00Z")
+        app.jobs[new.id] = new
+        app._top_level = emu_listing.top_level_by_id(app.jobs.values())
+
+    _after_first_list_page(emu, add_newest)
+    with pytest.warns(ListChangedWarning):
+        result = fetch_fleet(client, job_type="sync", page_size=5)
+    assert result.jobs["job_id"].is_unique
+    assert set(result.jobs["job_id"]) == {j.id for j in emu.fleet if j.job_type == "sync"}
+
+
+def test_a_server_giving_fewer_jobs_than_asked_is_read_to_the_end(emu, client, monkeypatch):
+    # the maximum limit is undocumented: a server that clamps it must not end the scan at its first page
+    import dataclasses
+
+    from drs_analytics.emulator import listing as emu_listing
+
+    real = emu_listing.parse_query
+
+    def clamping(pairs, *, default_limit, max_limit):
+        query = real(pairs, default_limit=default_limit, max_limit=10**9)
+        return dataclasses.replace(query, limit=min(query.limit, 4))
+
+    monkeypatch.setattr(emu_listing, "parse_query", clamping)
+    result = fetch_fleet(client, page_size=1000)
+    assert set(result.jobs["job_id"]) == set(emu.job_ids)
+    assert _list_requests(emu) == _expected_pages(emu, 4)
+
+
+def test_targets_file_that_is_not_text_or_not_a_file_is_a_configuration_error(tmp_path):
+    path = tmp_path / "targets.toml"
+    path.write_bytes(b"\xff\xfe[[target]]\n")
+    with pytest.raises(ConfigurationError, match="not valid TOML"):
+        load_targets(path)
+    with pytest.raises(ConfigurationError, match="cannot be read"):
+        load_targets(tmp_path)
+
+
+def test_repeated_targets_are_fetched_once_and_overlaps_warn_once(emu, make_client, monkeypatch, recwarn):
+    monkeypatch.setenv("EMU_TOKEN", emu.token)
+    same = {"endpoint": emu.url, "project_id": emu.project_id, "token_env": "EMU_TOKEN"}
+    result = fetch_fleet(targets=[same, dict(same), {**same, "endpoint": emu.url + "/"}],
+                         client_options={"cache": False})
+    assert len(result.errors) == 0 and len(result.jobs) == len(emu.job_ids)
+    assert _list_requests(emu) == _expected_pages(emu, 1000)
+    assert len(recwarn) == 0
+    # the same project through two clients: one warning for all the repeated jobs, not one per job
+    with pytest.warns(UserWarning) as caught:
+        result = fetch_fleet(targets=[make_client(cache=False), make_client(cache=False)])
+    assert len(result.jobs) == len(emu.job_ids)
+    repeated = [w for w in caught if "more than one target" in str(w.message)]
+    assert len(repeated) == 1 and f"{len(emu.job_ids)} jobs" in str(repeated[0].message)
