@@ -129,7 +129,7 @@ def _meta(listed: list[ListedJob | None], projects: list[str], regions: list[str
     """Metadata columns: project_id, then :data:`META_COLUMNS` (NA where a job has no entry)."""
     empty = ListedJob("", {}, None, None)
     meta = jobs_metadata([job or empty for job in listed], project_id="", region=None)
-    codes, uniques = pd.factorize(pd.array(regions, dtype=object), use_na_sentinel=True)
+    codes, uniques = pd.factorize(np.asarray(regions, dtype=object), use_na_sentinel=True)
     meta["region"] = str_categorical(codes.astype(np.int32), [str(u) for u in uniques])
     codes, uniques = pd.factorize(np.asarray(projects, dtype=object))
     return {"project_id": str_categorical(codes.astype(np.int32), [str(u) for u in uniques]), **meta}

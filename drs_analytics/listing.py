@@ -214,7 +214,7 @@ def iter_jobs(
 def _text(values: list[Any]) -> pd.Categorical:
     """Strings as a categorical with string categories; empty, None and non-strings are NA."""
     clean = [v if isinstance(v, str) and v != "" else None for v in values]
-    codes, uniques = pd.factorize(pd.array(clean, dtype=object), use_na_sentinel=True)
+    codes, uniques = pd.factorize(np.asarray(clean, dtype=object), use_na_sentinel=True)  # an ndarray: pandas 2 warns on others
     return str_categorical(codes.astype(np.int32), [str(u) for u in uniques])
 
 

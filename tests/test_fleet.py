@@ -91,7 +91,7 @@ def test_enrich_leaves_unlisted_jobs_na_and_plain_fetch_has_no_metadata(emu, mak
     rich = fetch_actions(ids, client=make_client(cache=False), enrich=True, progress=False)
     jobs = rich.jobs.set_index("job_id")
     assert jobs.loc[ids[0], "job_name"] == emu.fleet[0].name
-    assert jobs.loc[ids[1], META_COLUMNS[1:]].isna().all()
+    assert jobs.loc[ids[1], list(META_COLUMNS[1:])].isna().all()
 
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 1000])
