@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -355,7 +355,7 @@ def make_auth(
     username: str | None = None,
     password: str | None = None,
     domain: str | None = None,
-    iam_endpoint: str | None = None,
+    iam_endpoint: str | Callable[[], str | None] | None = None,
     iam_session: requests.Session | None = None,
     timeout: tuple[float, float] = (5.0, 30.0),
     send_kwargs: Mapping[str, Any] | None = None,
@@ -365,7 +365,8 @@ def make_auth(
 
     Environment, in order: ``DRS_AUTH_TOKEN``; ``HUAWEICLOUD_SDK_AK`` + ``HUAWEICLOUD_SDK_SK``
     (+ ``HUAWEICLOUD_SDK_SECURITY_TOKEN``); ``DRS_IAM_USERNAME`` + ``DRS_IAM_PASSWORD`` +
-    ``DRS_IAM_DOMAIN``.
+    ``DRS_IAM_DOMAIN``. ``iam_endpoint`` may be a callable, called only for password
+    credentials (so that an IAM setting no other credential uses cannot fail them).
     """
     env = os.environ if environ is None else environ
     kinds = [name for name, given in (
@@ -392,6 +393,8 @@ def make_auth(
         missing = [n for n, v in (("username", username), ("password", password), ("domain", domain)) if v is None]
         if missing:
             raise ConfigurationError(f"password credentials need username=, password= and domain= (missing {', '.join(missing)}=)")
+        if callable(iam_endpoint):
+            iam_endpoint = iam_endpoint()
         if not iam_endpoint:
             raise ConfigurationError(
                 f"password credentials need an IAM endpoint: pass region= or iam_endpoint=, or set {IAM_ENDPOINT_ENV}"

@@ -185,7 +185,8 @@ class DRSClient:
         iam_session = requests.Session()
         self._auth = make_auth(
             project_id=self.settings.project_id, token=token, ak=ak, sk=sk, security_token=security_token,
-            username=username, password=password, domain=domain, iam_endpoint=_iam_endpoint(iam_endpoint, region),
+            username=username, password=password, domain=domain,
+            iam_endpoint=lambda: _iam_endpoint(iam_endpoint, region),
             iam_session=iam_session, timeout=self.settings.timeout,
             send_kwargs=_environment_settings(iam_session, iam_endpoint or self.settings.endpoint),
         )

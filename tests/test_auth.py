@@ -258,3 +258,15 @@ def test_sixteen_threads_renew_a_revoked_token_exactly_once(emu):
         assert len(result.errors) == 0 and len(result.jobs) == len(emu.job_ids)
         assert client._auth.issued == 2
         assert emu.app.route_counts.get(("POST", "iam_tokens")) == 2
+
+
+def test_an_iam_endpoint_setting_matters_to_password_credentials_only(emu, monkeypatch):
+    # the official SDK's variable may hold anything a token or AK/SK client never uses
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", "http://iam.corp.example")
+    with DRSClient(endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=False) as client:
+        assert client.get_actions(emu.job_ids[0]).job_id == emu.job_ids[0]
+    with DRSClient(endpoint=emu.url, project_id=emu.project_id, ak=emu.ak, sk=emu.sk, cache=False) as client:
+        assert client.get_actions(emu.job_ids[0]).job_id == emu.job_ids[0]
+    with pytest.raises(ConfigurationError, match="plain http://"):
+        DRSClient(endpoint=emu.url, project_id=emu.project_id, username=emu.username, password=emu.password,
+                  domain=emu.domain, cache=False)
