@@ -522,3 +522,18 @@ def test_cli_stops_on_sigterm_in_process(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("DRS_ENDPOINT=http://127.0.0.1:") and out[1].startswith("DRS_PROJECT_ID=")
     assert signal.getsignal(signal.SIGTERM) is original  # handler restored
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_env_file_replacing_a_readable_file_is_owner_only(tmp_path):
+    import argparse
+
+    from drs_analytics.emulator.cli import _write_files
+
+    env_file = tmp_path / "emu.env"
+    env_file.write_text("old\n")
+    env_file.chmod(0o644)  # left by an older version, or by hand
+    with Emulator(jobs=1, seed=3) as emu:
+        _write_files(emu, argparse.Namespace(env_file=str(env_file), job_ids_file=None))
+        assert emu.sk in env_file.read_text()
+    assert env_file.stat().st_mode & 0o077 == 0

@@ -118,6 +118,8 @@ def _write_files(emulator: Emulator, args: argparse.Namespace) -> None:
     if getattr(args, "env_file", None):
         lines = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in _env_file_variables(emulator))
         fd = os.open(args.env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT: narrow it before writing
         with open(fd, "w", encoding="utf-8") as out:
             out.write(lines)
 
