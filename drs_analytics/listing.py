@@ -285,6 +285,9 @@ def _filters(filters: Mapping[str, Any]) -> dict[str, str]:
         if value is None:
             continue
         if not isinstance(value, str):
-            value = ",".join(str(v) for v in value)
+            items = list(value) if isinstance(value, Iterable) and not isinstance(value, (bytes, bytearray)) else None
+            if items is None or not all(isinstance(v, str) for v in items):
+                raise TypeError(f"list filter {key!r} must be a string or a list of strings, got {value!r:.80}")
+            value = ",".join(items)
         out[key] = value
     return out

@@ -386,3 +386,13 @@ def test_repeated_targets_are_fetched_once_and_overlaps_warn_once(emu, make_clie
     assert len(result.jobs) == len(emu.job_ids)
     repeated = [w for w in caught if "more than one target" in str(w.message)]
     assert len(repeated) == 1 and f"{len(emu.job_ids)} jobs" in str(repeated[0].message)
+
+
+@pytest.mark.parametrize("filters", [{"status": 5}, {"status": b"PAUSED"}, {"name": ["a", 3]}, {"status": [b"X"]}])
+def test_list_filters_must_be_strings_or_lists_of_strings(emu, client, filters):
+    # bytes used to go out as their byte values ("80,65,..."), matching nothing, silently
+    with pytest.raises(TypeError, match="a string or a list of strings"):
+        fetch_fleet(client, **filters)
+    with pytest.raises(TypeError, match="a string or a list of strings"):
+        client.list_jobs("sync", **filters)
+    assert _list_requests(emu) == 0
