@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ._version import __version__
@@ -64,7 +65,8 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--project-id", default=os.environ.get(ENV_PROJECT) or os.environ.get(PROJECT_ENV),
                        help=f"project ID (default ${ENV_PROJECT}, else ${PROJECT_ENV})")
     group.add_argument("--iam-endpoint", default=None, metavar="URL",
-                       help="IAM base URL for password credentials (default: the region's)")
+                       help="IAM base URL for password credentials (default: the region's; with --targets, "
+                            "for targets that name none)")
     group.add_argument("--cache", default=None, metavar="PATH", help="HTTP cache file (default: user cache directory)")
     group.add_argument("--no-cache", action="store_true", help="do not read or write the HTTP cache")
     group.add_argument("--expire-after", type=_non_negative, default=300.0, metavar="SECONDS", help="cache freshness (default 300)")
@@ -180,7 +182,10 @@ def _fetch_fleet(args: argparse.Namespace, progress):
         raise UsageError("give job IDs or --all/--targets, not both")
     kwargs = dict(job_type=args.job_type, source=args.source, max_workers=args.workers, progress=progress)
     if args.targets:
-        return fetch_fleet(targets=load_targets(args.targets), client_options=_client_options(args), **kwargs)
+        targets = load_targets(args.targets)
+        if args.iam_endpoint:  # the default of targets that name no IAM endpoint of their own
+            targets = [t if t.iam_endpoint else replace(t, iam_endpoint=args.iam_endpoint) for t in targets]
+        return fetch_fleet(targets=targets, client_options=_client_options(args), **kwargs)
     with _client(args) as client:
         return fetch_fleet(client, **kwargs)
 

@@ -97,3 +97,16 @@ def test_fleet_usage_errors_exit_2(emu, clean_env, capsys, argv, message):
 def test_no_credentials_is_a_usage_error(emu, clean_env, capsys):
     assert main(["fetch", "--all", "--endpoint", emu.url, "--project-id", emu.project_id]) == 2
     assert "no credentials" in capsys.readouterr().err
+
+
+def test_iam_endpoint_option_applies_to_targets_without_their_own(emu, clean_env, tmp_path, capsys):
+    clean_env.setenv("DRS_IAM_USERNAME", emu.username)
+    clean_env.setenv("DRS_IAM_PASSWORD", emu.password)
+    clean_env.setenv("DRS_IAM_DOMAIN", emu.domain)
+    targets = tmp_path / "targets.toml"
+    targets.write_text(f'[[target]]\nendpoint = "{emu.url}"\nproject_id = "{emu.project_id}"\n')
+    out = tmp_path / "a.csv"
+    code = main(["fetch", "--targets", str(targets), "--iam-endpoint", emu.iam_url, "--no-cache", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err  # the option was ignored: "password credentials need an IAM endpoint"
+    assert read_actions(out)["job_id"].nunique() > 0
+    assert emu.app.route_counts[("POST", "iam_tokens")] == 1
