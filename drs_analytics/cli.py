@@ -82,6 +82,8 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
                             "each job's /actions (N more requests; the per-job authority) (default: list)")
     fleet.add_argument("--targets", metavar="FILE.toml",
                        help="several projects/regions from a TOML file of [[target]] tables (implies --all)")
+    fleet.add_argument("--page-size", type=_count, default=1000, metavar="N",
+                       help="with --all: jobs per list request (default 1000; smaller sizes are tried if refused)")
     fleet.add_argument("--enrich", action="store_true",
                        help="with job IDs: add job metadata (name, status, type...) from the job list")
     parser.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="job IDs (or use --jobs-file)")
@@ -180,7 +182,8 @@ def _fetch_fleet(args: argparse.Namespace, progress):
 
     if args.job_ids or args.jobs_file:
         raise UsageError("give job IDs or --all/--targets, not both")
-    kwargs = dict(job_type=args.job_type, source=args.source, max_workers=args.workers, progress=progress)
+    kwargs = dict(job_type=args.job_type, source=args.source, max_workers=args.workers, progress=progress,
+                  page_size=args.page_size)
     if args.targets:
         targets = load_targets(args.targets)
         if args.iam_endpoint:  # the default of targets that name no IAM endpoint of their own

@@ -187,8 +187,8 @@ class DRSClient:
             project_id=self.settings.project_id, token=token, ak=ak, sk=sk, security_token=security_token,
             username=username, password=password, domain=domain,
             iam_endpoint=lambda: _iam_endpoint(iam_endpoint, region),
+            # IAM calls are rare: requests reads proxy and CA-bundle variables for their own URL
             iam_session=iam_session, timeout=self.settings.timeout,
-            send_kwargs=_environment_settings(iam_session, iam_endpoint or self.settings.endpoint),
         )
         if not isinstance(self._auth, PasswordAuth):
             iam_session.close()

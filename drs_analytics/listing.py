@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import ConfigurationError, MalformedResponseError
+from .exceptions import APIError, ConfigurationError, MalformedResponseError
 from .frame import str_categorical
 from .responses import JobActions, parse_job_action, response_time
 from .vocabulary import JOB_TYPES
@@ -181,7 +181,15 @@ def iter_jobs(
     offset, totals, seen, counts = 0, set(), set(), []
     while True:
         query = [*base, ("offset", str(offset)), ("limit", str(page_size))]
-        page, response, attempts = client.call(path, query, parse=_parse_page)
+        try:
+            page, response, attempts = client.call(path, query, parse=_parse_page)
+        except APIError as exc:
+            smaller = _smaller_page(exc, page_size)
+            if offset or smaller is None:
+                raise
+            logger.warning("the job list refused limit=%d (%s); using limit=%d", page_size, exc.error_code, smaller)
+            page_size = smaller
+            continue
         where = f"list job_type={job_type} offset={offset}"
         for i, item in enumerate(page.jobs):
             entries = [_entry(item, None, response, attempts, f"{where} item {i}")]
@@ -209,6 +217,17 @@ def iter_jobs(
             f"{' then '.join(map(str, counts))}): a job may be missing; fetch again for a consistent list",
             ListChangedWarning, stacklevel=2,
         )
+
+
+#: Page sizes tried, in order, when the API refuses a larger ``limit`` (its maximum is undocumented).
+FALLBACK_PAGE_SIZES = (100, 10)
+
+
+def _smaller_page(exc: APIError, page_size: int) -> int | None:
+    """The next page size to try after a refused ``limit`` (400 DRS.M00211/M00210), or None."""
+    if exc.status_code != 400 or exc.error_code not in ("DRS.M00211", "DRS.M00210"):
+        return None
+    return next((size for size in FALLBACK_PAGE_SIZES if size < page_size), None)
 
 
 def _text(values: list[Any]) -> pd.Categorical:

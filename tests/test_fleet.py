@@ -396,3 +396,12 @@ def test_list_filters_must_be_strings_or_lists_of_strings(emu, client, filters):
     with pytest.raises(TypeError, match="a string or a list of strings"):
         client.list_jobs("sync", **filters)
     assert _list_requests(emu) == 0
+
+
+def test_a_refused_page_size_falls_back_to_smaller_pages():
+    with Emulator(jobs=30, seed=12, list_max_limit=100) as emu, DRSClient(
+            endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=False) as client:
+        result = fetch_fleet(client, page_size=1000)
+        assert set(result.jobs["job_id"]) == set(emu.job_ids) and len(result.errors) == 0
+        # per job type: one refused request, then pages of 100
+        assert _list_requests(emu) == len(JOB_TYPES) + _expected_pages(emu, 100)
