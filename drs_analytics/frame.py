@@ -32,9 +32,11 @@ __all__ = [
 ]
 
 #: Columns of the tidy frame, in order.
-FRAME_COLUMNS = ("project_id", "job_id", "action", "available", "current_action", "fetched_at", "from_cache")
+FRAME_COLUMNS = ("project_id", "job_id", "action", "available", "current_action", "fetched_at", "from_cache", "stale")
 #: Columns of ``FetchResult.jobs``.
-JOBS_COLUMNS = ("job_id", "current_action", "n_available", "n_unavailable", "fetched_at", "from_cache")
+JOBS_COLUMNS = (
+    "job_id", "current_action", "n_available", "n_unavailable", "fetched_at", "from_cache", "stale", "attempts",
+)
 #: Columns of ``FetchResult.conflicts``: actions a job listed as both available and unavailable.
 CONFLICT_COLUMNS = ("job_id", "action")
 
@@ -128,6 +130,8 @@ def build_frames(
     job_ids = [r.job_id for r in records]
     current, times = _current(records), _times(records)
     cached = np.fromiter((r.from_cache for r in records), dtype=bool, count=n)
+    stale = np.fromiter((r.stale for r in records), dtype=bool, count=n)
+    attempts = np.fromiter((r.attempts for r in records), dtype=np.int64, count=n)
     meta = dict(meta or {})
     projects = meta.pop("project_id", None)
     if projects is None:
@@ -143,6 +147,7 @@ def build_frames(
             "current_action": current.take(row_job),
             "fetched_at": times.take(row_job),
             "from_cache": cached[row_job],
+            "stale": stale[row_job],
             **{name: _take(values, row_job) for name, values in meta.items()},
         }
     )
@@ -156,6 +161,8 @@ def build_frames(
             "n_unavailable": spans[1][job_sig] - n_available,
             "fetched_at": times,
             "from_cache": cached,
+            "stale": stale,
+            "attempts": attempts,
             **({"project_id": projects} if projects is not None else {}),
             **meta,
         }

@@ -119,6 +119,8 @@ def read_actions(path: str | Path) -> pd.DataFrame:
     """
     frame = pd.read_csv(path, dtype=str, keep_default_na=False,
                         na_values={c: [""] for c in ("current_action", *META_COLUMNS)})
+    if "stale" not in frame.columns:  # reports written before the column existed
+        frame["stale"] = "False"
     missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{path} is not an actions.csv report: missing column(s) {', '.join(missing)}")
@@ -126,7 +128,7 @@ def read_actions(path: str | Path) -> pd.DataFrame:
         frame[col] = _with_categories(frame[col], list(dict.fromkeys(frame[col])))
     frame["action"] = _with_categories(frame["action"], order_actions(frame["action"]))
     frame["current_action"] = _with_categories(frame["current_action"], sorted(frame["current_action"].dropna().unique()))
-    for col in ("available", "from_cache"):
+    for col in [c for c in ("available", "from_cache", "stale") if c in frame.columns]:
         frame[col] = _booleans(frame[col], col, path)
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True).dt.as_unit("ns")
     meta = [c for c in META_COLUMNS if c in frame.columns]  # reports of fetch_fleet / enrich=True

@@ -23,7 +23,9 @@ class JobActions:
     :func:`~drs_analytics.fetch_actions` resolves duplicates and conflicts when it
     builds the tidy frame. ``current_action`` is None when the API gave null, ``""``
     or nothing. ``fetched_at`` is the server's ``Date`` (UTC) of the original answer,
-    also for an answer served from the cache.
+    also for an answer served from the cache. ``stale`` is True for an expired cached
+    answer used because the API failed (``stale_if_error``) or because the client is
+    offline.
     """
 
     job_id: str
@@ -34,6 +36,7 @@ class JobActions:
     from_cache: bool = False
     request_id: str | None = None
     attempts: int = 1
+    stale: bool = False
 
 
 def _string_list(action: dict, key: str) -> tuple[str, ...]:
