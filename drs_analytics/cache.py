@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from .responses import parsed_actions
 from .exceptions import MalformedResponseError
+from .pacing import PacedAdapter
+from .responses import parsed_actions
 
 __all__ = ["IGNORED_PARAMETERS", "cache_key", "is_cacheable", "make_session"]
 
@@ -84,8 +85,9 @@ def is_cacheable(response: Any) -> bool:
     return True
 
 
-def _mount_pool(session: requests.Session, max_connections: int) -> None:
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max_connections, max_retries=0)
+def _mount_pool(session: requests.Session, max_connections: int, pacer: Any = None) -> None:
+    kwargs = dict(pool_connections=4, pool_maxsize=max_connections, max_retries=0)
+    adapter = HTTPAdapter(**kwargs) if pacer is None else PacedAdapter(pacer, **kwargs)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
 
@@ -96,8 +98,13 @@ def make_session(
     expire_after: float,
     identity: str,
     max_connections: int,
+    pacer: Any = None,
 ) -> requests.Session:
-    """A session with a pool of ``max_connections``, cached in ``cache_path`` unless None."""
+    """A session with a pool of ``max_connections``, cached in ``cache_path`` unless None.
+
+    ``pacer`` (a :class:`~drs_analytics.pacing.Pacer`) paces the requests that really go
+    out; cache hits never reach the adapter.
+    """
     if cache_path is None:
         session = requests.Session()
     else:
@@ -120,5 +127,5 @@ def make_session(
             stale_if_error=False,
         )
         logger.debug("HTTP cache at %s (fresh for %s s)", cache_path, expire_after)
-    _mount_pool(session, max_connections)
+    _mount_pool(session, max_connections, pacer)
     return session

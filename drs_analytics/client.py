@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -19,6 +20,8 @@ from .cache import make_session
 from .exceptions import (
     AuthenticationError,
     ConfigurationError,
+    FetchCancelled,
+    NotCachedError,
     MalformedResponseError,
     RequestError,
     ServerError,
@@ -28,22 +31,45 @@ from .exceptions import (
 from .regions import iam_endpoint, region_endpoint
 from .responses import JobActions, api_error, parsed_actions, response_time
 from .signing import canonical_query
+from .pacing import Pacer
 from .settings import (
     DEFAULT_EXPIRE_AFTER,
     DEFAULT_LANGUAGE,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_TIMEOUT,
     ClientSettings,
+    PacingSettings,
     RetrySettings,
     default_cache_path,
 )
 from .validation import check_id
 
-__all__ = ["DRSClient"]
+__all__ = ["DRSClient", "cancel_scope"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: The cancel event of the fetch a worker thread is serving (see :func:`cancel_scope`).
+_scope = threading.local()
+
+
+@contextlib.contextmanager
+def cancel_scope(event: threading.Event):
+    """Within this block, this thread's retry waits end early, and no new attempt starts,
+    once ``event`` is set: the call raises :class:`FetchCancelled`."""
+    previous = getattr(_scope, "event", None)
+    _scope.event = event
+    try:
+        yield
+    finally:
+        _scope.event = previous
+
+
+def _check_cancelled() -> None:
+    event = getattr(_scope, "event", None)
+    if event is not None and event.is_set():
+        raise FetchCancelled("cancelled: the fetch was interrupted before this job was done")
 
 #: Failures worth another attempt. A malformed 200 is usually a truncated transfer.
 _RETRYABLE = (TransportError, ServerError, ThrottledError, MalformedResponseError)
@@ -135,6 +161,17 @@ class DRSClient:
         HTTP connection pool size; keep it at least the number of fetch workers.
     retry : RetrySettings, optional
         Retry policy for 429, 5xx and transport errors.
+    pacing : PacingSettings, optional
+        Request rate limit and adaptive slow-down on 429s (cache hits are never paced).
+    stale_if_error : bool
+        When the API still fails after the retries (5xx, 429, no connection, malformed
+        body), use an expired cached answer if there is one; its rows get ``stale=True``.
+    offline : bool
+        Send nothing: serve what the cache holds (expired answers too, ``stale=True``);
+        a job that is not cached is a :class:`NotCachedError` error record.
+    ca_bundle : str, optional
+        CA bundle file for TLS verification (default: certifi's, or ``$REQUESTS_CA_BUNDLE``).
+        Verification cannot be turned off.
     session : requests.Session, optional
         Use this session as is (tests, custom transports); ``cache`` is then ignored.
 
@@ -169,6 +206,10 @@ class DRSClient:
         language: str = DEFAULT_LANGUAGE,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         retry: RetrySettings | None = None,
+        pacing: PacingSettings | None = None,
+        stale_if_error: bool = False,
+        offline: bool = False,
+        ca_bundle: str | os.PathLike | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.settings = ClientSettings(
@@ -180,8 +221,15 @@ class DRSClient:
             language=language,
             max_connections=max_connections,
             retry=retry or RetrySettings(),
+            pacing=pacing or PacingSettings(),
+            stale_if_error=stale_if_error,
+            offline=offline,
+            verify=True if ca_bundle is None else os.fspath(ca_bundle),
         )
+        if offline and self.settings.cache_path is None and session is None:
+            raise ConfigurationError("offline=True needs a cache to read from (cache=False was given)")
         self.region = region
+        self.pacer = Pacer(self.settings.pacing)
         iam_session = requests.Session()
         self._auth = make_auth(
             project_id=self.settings.project_id, token=token, ak=ak, sk=sk, security_token=security_token,
@@ -197,9 +245,12 @@ class DRSClient:
             expire_after=self.settings.expire_after,
             identity=self._auth.identity,
             max_connections=self.settings.max_connections,
+            pacer=self.pacer,
         )
         self._headers = {"Content-Type": "application/json", "X-Language": self.settings.language}
         self._send_kwargs = {} if session is not None else _environment_settings(self.session, self.endpoint)
+        if self.settings.verify is not True:
+            self._send_kwargs["verify"] = self.settings.verify
         self._rand = random.Random()
         self._rand_lock = threading.Lock()
 
@@ -232,7 +283,7 @@ class DRSClient:
         """``/v5/{project_id}/jobs/{job_id}/actions`` for a checked ``job_id``."""
         return f"/v5/{self.project_id}/jobs/{check_id(job_id)}/actions"
 
-    def get_actions(self, job_id: str) -> JobActions:
+    def get_actions(self, job_id: str, *, refresh: bool = False) -> JobActions:
         """Fetch (or read from the cache) the actions of one job.
 
         Raises
@@ -243,9 +294,11 @@ class DRSClient:
             After the retries: an :class:`APIError` subclass for an error status,
             :class:`TransportError`, or :class:`MalformedResponseError`. Its
             ``attempts`` attribute says how many requests were made.
+
+        ``refresh=True`` asks the API even when a fresh answer is cached (and caches the new one).
         """
         path = self.actions_path(job_id)
-        (available, unavailable, current), response, attempts = self.call(path, parse=self._parse)
+        (available, unavailable, current), response, attempts = self.call(path, parse=self._parse, refresh=refresh)
         return JobActions(
             job_id=job_id,
             available=available,
@@ -255,6 +308,7 @@ class DRSClient:
             from_cache=bool(getattr(response, "from_cache", False)),
             request_id=response.headers.get("X-Request-Id"),
             attempts=attempts,
+            stale=is_stale(response),
         )
 
     def call(
@@ -263,20 +317,26 @@ class DRSClient:
         query: Sequence[tuple[str, Any]] = (),
         *,
         parse: Callable[[Any, str], T],
+        refresh: bool = False,
     ) -> tuple[T, Any, int]:
         """GET ``path?query`` with the retry policy; return (parsed body, response, attempts).
 
         ``parse(response, what)`` turns a 2xx response into a value or raises
         :class:`MalformedResponseError` (retried like a truncated transfer). Password
-        credentials get one new token when the API answers 401.
+        credentials get one new token when the API answers 401. Offline, the cache is
+        read instead; with ``stale_if_error``, an expired cached answer replaces a final
+        transient failure (see :func:`is_stale`).
         """
         url = self.endpoint + path + (f"?{canonical_query(query)}" if query else "")
         what = f"GET {path}"
+        if self.settings.offline:
+            return self._offline(url, what, parse)
         attempt, renewed = 0, False
         while True:
             attempt += 1
+            _check_cancelled()
             try:
-                response = self._send(url, what)
+                response = self._send(url, what, refresh)
                 return parse(response, what), response, attempt
             except AuthenticationError as exc:
                 # the generation of the token this request carried (None: IAM itself refused)
@@ -290,7 +350,10 @@ class DRSClient:
             except _RETRYABLE as exc:
                 if attempt >= self.settings.retry.attempts:
                     exc.attempts = attempt
-                    raise
+                    stale = self._stale(url, what, parse, exc) if self.settings.stale_if_error else None
+                    if stale is None:
+                        raise
+                    return (*stale, attempt)
                 self._wait(attempt, exc)
             except RequestError as exc:
                 exc.attempts = attempt
@@ -306,12 +369,13 @@ class DRSClient:
                 error_msg=str(exc), request_id=response.headers.get("X-Request-Id"),
             ) from None
 
-    def _send(self, url: str, what: str) -> Any:
+    def _send(self, url: str, what: str, refresh: bool = False) -> Any:
         """One GET; returns a 2xx response or raises a RequestError."""
+        extra = {"force_refresh": True} if refresh and self.cache is not None else {}
         try:
             response = self.session.get(
                 url, headers=self._headers, auth=self._auth, timeout=self.settings.timeout, allow_redirects=False,
-                **self._send_kwargs,
+                **self._send_kwargs, **extra,
             )
         except requests.Timeout as exc:
             raise TransportError(f"timed out on {what} ({type(exc).__name__})") from None
@@ -326,7 +390,40 @@ class DRSClient:
             rand = self._rand.random()
         delay = self.settings.retry.delay(attempt, rand, getattr(exc, "retry_after", None))
         logger.debug("attempt %d failed (%s); retrying in %.2f s", attempt, type(exc).__name__, delay)
-        time.sleep(delay)
+        event = getattr(_scope, "event", None)
+        if event is None:
+            time.sleep(delay)
+        elif event.wait(delay):
+            raise FetchCancelled(f"cancelled while waiting to retry ({exc})")
+
+    # -- the cache, read directly ------------------------------------------------------------
+    def cached_response(self, url: str) -> Any:
+        """The cached answer of ``GET url`` for this credential, fresh or expired, or None."""
+        cache = self.cache
+        if cache is None:
+            return None
+        request = requests.Request("GET", url, headers=self._headers).prepare()
+        return cache.get_response(cache.create_key(request))
+
+    def _offline(self, url: str, what: str, parse: Callable[[Any, str], T]) -> tuple[T, Any, int]:
+        response = self.cached_response(url)
+        if response is None:
+            raise NotCachedError(f"not in the cache (offline): {what}", attempts=0)
+        mark_stale(response, bool(getattr(response, "is_expired", False)))
+        return parse(response, what), response, 0
+
+    def _stale(self, url: str, what: str, parse: Callable[[Any, str], T], exc: RequestError) -> tuple[T, Any] | None:
+        response = self.cached_response(url)
+        if response is None:
+            return None
+        try:
+            parsed = parse(response, what)
+        except RequestError:
+            return None
+        mark_stale(response, True)
+        logger.info("%s failed (%s); using the cached answer of %s", what, type(exc).__name__,
+                    getattr(response, "created_at", "?"))
+        return parsed, response
 
     def list_jobs(
         self,
@@ -381,6 +478,19 @@ class DRSClient:
         cache = self.settings.cache_path or "off"
         return (f"DRSClient(endpoint={self.endpoint!r}, project_id={self.project_id!r}, cache={str(cache)!r}, "
                 f"auth={self.auth_kind})")
+
+
+_STALE_ATTR = "_drs_stale"
+
+
+def mark_stale(response: Any, stale: bool) -> None:
+    """Flag a cached response used past its expiry (or offline)."""
+    setattr(response, _STALE_ATTR, stale)
+
+
+def is_stale(response: Any) -> bool:
+    """Whether ``response`` is an expired cached answer standing in for a failed request."""
+    return bool(getattr(response, _STALE_ATTR, False))
 
 
 def _environment_settings(session: requests.Session, endpoint: str) -> dict[str, Any]:

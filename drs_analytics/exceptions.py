@@ -7,6 +7,8 @@ The tree::
     ├── ConfigurationError (also ValueError)        bad client settings (endpoint, region, token...)
     └── RequestError                                anything that went wrong with one API call
         ├── TransportError                          no HTTP answer: refused, reset, timed out
+        ├── NotCachedError                          offline, and the answer is not in the cache
+        ├── FetchCancelled                          the fetch was interrupted (Ctrl-C) before this call
         ├── MalformedResponseError                  a 200 whose body is not the documented shape
         └── APIError                                an HTTP error answer (status >= 400)
             ├── AuthenticationError                 401 (APIGW.0301 and friends)
@@ -29,9 +31,11 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "DRSAnalyticsError",
+    "FetchCancelled",
     "InvalidIDError",
     "JobNotFoundError",
     "MalformedResponseError",
+    "NotCachedError",
     "PermissionDeniedError",
     "RequestError",
     "ServerError",
@@ -75,6 +79,7 @@ class RequestError(DRSAnalyticsError):
         request_id: str | None = None,
         request: Any = None,
         response: Any = None,
+        attempts: int = 0,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -83,10 +88,19 @@ class RequestError(DRSAnalyticsError):
         self.request_id = request_id
         self.request = request
         self.response = response
+        self.attempts = attempts
 
 
 class TransportError(RequestError):
     """No HTTP answer: connection refused or reset, DNS failure, timeout, TLS failure."""
+
+
+class NotCachedError(RequestError):
+    """Offline (``DRSClient(offline=True)``) and the answer is not in the cache."""
+
+
+class FetchCancelled(RequestError):
+    """The fetch was interrupted (Ctrl-C, a notebook interrupt) before this call was done."""
 
 
 class MalformedResponseError(RequestError):

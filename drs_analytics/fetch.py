@@ -7,7 +7,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from .exceptions import (
     RequestError,
     TransportError,
 )
+from .client import cancel_scope
 from .frame import build_frames
 from .responses import JobActions
 from .result import ERRORS_COLUMNS, FetchResult, error_record, errors_frame, input_label
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 #: Fetches of at least this many jobs show a progress bar unless ``progress=False``.
 PROGRESS_MIN_JOBS = 50
+#: Seconds an interrupted fetch waits for requests already in flight.
+CANCEL_GRACE = 5.0
 #: After this many failures in a row that will fail every job (401, 403, no connection)
 #: and no success at all, the remaining jobs are not attempted.
 ABORT_AFTER = 20
@@ -101,11 +104,13 @@ def _progress(total: int, progress: bool | None):
     return tqdm(total=total, desc="DRS actions", unit="job", leave=False, disable=None if progress is None else False)
 
 
-def _fetch_one(client: DRSClient, job_id: str, breaker: _Breaker) -> JobActions | DRSAnalyticsError:
+def _fetch_one(client: DRSClient, job_id: str, breaker: _Breaker, cancel: threading.Event,
+               refresh: bool) -> JobActions | DRSAnalyticsError:
     if breaker.open:
         return breaker.aborted()
     try:
-        outcome: JobActions | DRSAnalyticsError = client.get_actions(job_id)
+        with cancel_scope(cancel):
+            outcome: JobActions | DRSAnalyticsError = client.get_actions(job_id, refresh=refresh)
     except RequestError as exc:
         outcome = exc
     except Exception as exc:  # a bug or a cache failure must cost one job, not the fleet
@@ -115,20 +120,44 @@ def _fetch_one(client: DRSClient, job_id: str, breaker: _Breaker) -> JobActions 
     return outcome
 
 
-def _run(client: DRSClient, job_ids: list[str], max_workers: int, progress: bool | None) -> list:
+def _run(client: DRSClient, job_ids: list[str], max_workers: int, progress: bool | None, refresh: bool) -> list:
+    """Fetch ``job_ids`` on a thread pool; outcomes in input order.
+
+    An interrupt (Ctrl-C, a notebook's stop button) or any other exception in the
+    calling thread cancels the jobs not started, ends retry waits at once, waits up to
+    :data:`CANCEL_GRACE` seconds for requests in flight, and re-raises. Answers already
+    received stay in the cache, so a rerun only fetches the rest.
+    """
     bar = _progress(len(job_ids), progress)
     breaker = _Breaker(ABORT_AFTER)
-    outcomes: list = []
+    cancel = threading.Event()
+    outcomes: list = [None] * len(job_ids)
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="drs-fetch")
     try:
-        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="drs-fetch") as pool:
-            for outcome in pool.map(lambda j: _fetch_one(client, j, breaker), job_ids):
-                outcomes.append(outcome)
-                if bar is not None:
-                    bar.update(1)
+        futures = {pool.submit(_fetch_one, client, job_id, breaker, cancel, refresh): i
+                   for i, job_id in enumerate(job_ids)}
+        for future in as_completed(futures):
+            outcomes[futures[future]] = future.result()
+            if bar is not None:
+                bar.update(1)
+    except BaseException:
+        cancel.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        _join(pool, CANCEL_GRACE)
+        logger.info("fetch interrupted: %d of %d jobs done", sum(o is not None for o in outcomes), len(job_ids))
+        raise
     finally:
         if bar is not None:
             bar.close()
+    pool.shutdown(wait=True)
     return outcomes
+
+
+def _join(pool: ThreadPoolExecutor, timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for the pool's threads to end."""
+    deadline = time.monotonic() + timeout
+    for thread in list(getattr(pool, "_threads", ())):
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _workers(max_workers: int, client: DRSClient) -> int:
@@ -158,6 +187,7 @@ def collect_actions(
     client: DRSClient,
     max_workers: int = 16,
     progress: bool | None = None,
+    refresh: bool = False,
 ) -> tuple[dict[str, object], list[JobActions], list[dict]]:
     """Fetch distinct jobs: (input label -> value, fetched jobs, error records in input order)."""
     workers = _workers(max_workers, client)
@@ -171,7 +201,7 @@ def collect_actions(
         else:
             errors.append(error_record(label, InvalidIDError(f"invalid job ID {label!r:.80}: {problem}")))
 
-    outcomes = _run(client, valid, workers, progress) if valid else []
+    outcomes = _run(client, valid, workers, progress, refresh) if valid else []
     fetched = [o for o in outcomes if isinstance(o, JobActions)]
     errors.extend(error_record(j, o) for j, o in zip(valid, outcomes) if not isinstance(o, JobActions))
     order = {label: i for i, label in enumerate(distinct)}
@@ -187,6 +217,7 @@ def fetch_actions(
     progress: bool | None = None,
     enrich: bool = False,
     enrich_job_types: str | Iterable[str] | None = None,
+    refresh: bool = False,
 ) -> FetchResult:
     """Fetch the actions of many jobs into a tidy :class:`FetchResult`.
 
@@ -208,6 +239,9 @@ def fetch_actions(
         does not show get NA.
     enrich_job_types : str or list, optional
         Job types the list scan covers (default: all documented ones).
+    refresh : bool
+        Ask the API for every job even when a fresh answer is cached (the new answers
+        replace the cached ones).
 
     Returns
     -------
@@ -224,9 +258,15 @@ def fetch_actions(
     When the first :data:`ABORT_AFTER` jobs all fail in a way that will fail every
     job (401, 403, no connection), the rest are not attempted; they are recorded
     as ``FetchAborted`` errors, so nothing is lost and a wrong token costs seconds.
+
+    Interrupting (Ctrl-C, a notebook's stop button) stops promptly: jobs not started are
+    cancelled, retry waits end, and ``KeyboardInterrupt`` propagates. Every answer
+    received before is in the cache, so running the same call again fetches only the
+    rest.
     """
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
-    distinct, fetched, errors = collect_actions(job_ids, client=client, max_workers=max_workers, progress=progress)
+    distinct, fetched, errors = collect_actions(job_ids, client=client, max_workers=max_workers, progress=progress,
+                                                refresh=refresh)
     meta = None
     if enrich:
         from .fleet import enrichment

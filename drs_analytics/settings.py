@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "LANGUAGES",
     "ClientSettings",
+    "PacingSettings",
     "RetrySettings",
     "default_cache_path",
 ]
@@ -79,6 +80,32 @@ class RetrySettings:
         return _repr_changed(self)
 
 
+def _rate(instance, attribute, value) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+        raise ValueError(f"{attribute.name} must be a positive number of requests per second or None, got {value!r}")
+
+
+@attrs.define(frozen=True, repr=False)
+class PacingSettings:
+    """How fast requests go out (cache hits are never paced).
+
+    ``max_rate``: requests per second for the whole client (None: no limit).
+    ``adaptive``: when the gateway answers 429, every thread slows down together: the
+    rate drops to half of what was being sent (at least ``min_rate``), a ``Retry-After``
+    pauses everyone, and the rate then recovers by ``recovery`` requests/s per second
+    without a 429. The documented gateway default is 200 requests/s per API; per-user
+    limits can be far lower (DOMAIN.md 4.4).
+    """
+
+    max_rate: float | None = attrs.field(default=None, validator=_rate)
+    adaptive: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    min_rate: float = attrs.field(default=1.0, validator=_rate)
+    recovery: float = attrs.field(default=2.0, validator=_rate)
+
+    def __repr__(self) -> str:
+        return _repr_changed(self)
+
+
 @attrs.define(frozen=True, repr=False)
 class ClientSettings:
     """Everything that shapes a :class:`~drs_analytics.DRSClient`, except credentials.
@@ -97,6 +124,23 @@ class ClientSettings:
     language: str = attrs.field(default=DEFAULT_LANGUAGE, validator=attrs.validators.in_(LANGUAGES))
     max_connections: int = attrs.field(default=DEFAULT_MAX_CONNECTIONS, validator=attrs.validators.ge(1))
     retry: RetrySettings = attrs.field(factory=RetrySettings)
+    pacing: PacingSettings = attrs.field(factory=PacingSettings)
+    #: Use an expired cached answer when the API still fails after the retries (5xx, 429,
+    #: no connection, malformed body); such rows have ``stale=True``.
+    stale_if_error: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: Serve only what the cache holds (fresh or expired); send no request at all.
+    offline: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: TLS verification: True (the default CA bundle, or ``$REQUESTS_CA_BUNDLE``) or a CA bundle path.
+    verify: bool | str = attrs.field(default=True)
+
+    @verify.validator
+    def _check_verify(self, attribute, value) -> None:
+        if value is True:
+            return
+        if value is False:
+            raise ValueError("TLS verification cannot be turned off here; pass a CA bundle path (ca_bundle=) instead")
+        if not isinstance(value, str) or not os.path.isfile(value):
+            raise ValueError(f"ca_bundle must be the path of a CA bundle file, got {value!r}")
 
     @expire_after.validator
     def _check_expire(self, attribute, value) -> None:

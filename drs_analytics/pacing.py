@@ -1,0 +1,131 @@
+"""Fleet-level pacing: a request rate shared by every thread of a client, slowed by 429s.
+
+:class:`Pacer` is a token bucket (burst of one second's worth) whose rate is either
+fixed (``max_rate``) or adaptive: a 429 from the gateway halves the rate that was being
+sent (never below ``min_rate``) and honours ``Retry-After`` for *all* threads, then the
+rate recovers linearly. It sits in the transport adapter (:class:`PacedAdapter`), below
+the HTTP cache, so cache hits are never slowed down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from requests.adapters import HTTPAdapter
+
+from .settings import PacingSettings
+
+__all__ = ["PacedAdapter", "Pacer"]
+
+logger = logging.getLogger(__name__)
+
+_WINDOW = 1.0  # seconds over which the sent rate is measured
+_QUIET = 30.0  # seconds without a 429 after which an adaptive limit (with no max_rate) is lifted
+
+
+class Pacer:
+    """Decide when the next request may go out.
+
+    Parameters
+    ----------
+    settings : PacingSettings
+    clock, sleep : callables
+        Injectable for tests.
+    """
+
+    def __init__(self, settings: PacingSettings, *, clock=time.monotonic, sleep=time.sleep) -> None:
+        self.settings = settings
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._rate: float | None = settings.max_rate  # current limit; None: unlimited
+        self._next = 0.0  # earliest time the next request may start
+        self._paused_until = 0.0
+        self._recent: deque[float] = deque()
+        self._last_429 = self._updated = -1e9
+        #: 429 answers seen, and times the rate was lowered because of them.
+        self.throttled = 0
+        self.slowdowns = 0
+
+    @property
+    def rate(self) -> float | None:
+        """The current limit in requests per second (None: unlimited)."""
+        with self._lock:
+            self._recover(self._clock())
+            return self._rate
+
+    def acquire(self) -> None:
+        """Block until this thread may send a request."""
+        with self._lock:
+            now = self._clock()
+            self._recover(now)
+            start = max(now, self._paused_until)
+            if self._rate is not None:
+                start = max(start, self._next)
+                # one second of burst at most: the schedule never lags far behind the clock
+                self._next = max(start, now - 1.0) + 1.0 / self._rate
+            self._recent.append(start)
+            while self._recent and self._recent[0] < start - _WINDOW:
+                self._recent.popleft()
+        delay = start - now
+        if delay > 0:
+            self._sleep(delay)
+
+    def throttled_by_server(self, retry_after: float | None) -> None:
+        """A 429 arrived: slow every thread down (adaptive pacing only)."""
+        with self._lock:
+            self.throttled += 1
+            if not self.settings.adaptive:
+                return
+            now = self._clock()
+            if retry_after:
+                self._paused_until = max(self._paused_until, now + min(retry_after, 60.0))
+            if now - self._last_429 < _WINDOW / 2:
+                return  # 429s arriving together are one signal, not one halving each
+            sent = sum(1 for t in self._recent if t >= now - _WINDOW) / _WINDOW
+            limit = self._rate if self._rate is not None else float("inf")
+            self._rate = max(self.settings.min_rate, min(limit, sent) / 2)
+            self._last_429 = self._updated = now
+            self.slowdowns += 1
+            logger.info("gateway throttling (429): pacing requests at %.1f/s", self._rate)
+
+    def _recover(self, now: float) -> None:
+        """Raise the rate linearly after a 429 (lock held)."""
+        if not self.settings.adaptive or self._rate is None or not self.slowdowns:
+            return
+        elapsed = now - self._updated
+        if elapsed <= 0:
+            return
+        self._updated = now
+        rate = self._rate + self.settings.recovery * elapsed
+        if self.settings.max_rate is not None:
+            self._rate = min(rate, self.settings.max_rate)
+        elif now - self._last_429 > _QUIET:
+            self._rate = None  # a long quiet spell: back to no limit
+        else:
+            self._rate = rate
+
+
+class PacedAdapter(HTTPAdapter):
+    """An HTTPAdapter that waits for its :class:`Pacer` before each request it really sends."""
+
+    def __init__(self, pacer: Pacer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pacer = pacer
+
+    def send(self, request, *args, **kwargs):  # noqa: D401 - requests' signature
+        self.pacer.acquire()
+        response = super().send(request, *args, **kwargs)
+        if response.status_code == 429:
+            self.pacer.throttled_by_server(_seconds(response.headers.get("Retry-After")))
+        return response
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
