@@ -396,6 +396,36 @@ class DRSClient:
         elif event.wait(delay):
             raise FetchCancelled(f"cancelled while waiting to retry ({exc})")
 
+    # -- cache inspection and control --------------------------------------------------------
+    def _require_cache(self) -> Any:
+        if self.cache is None:
+            raise ConfigurationError("this client has no cache (cache=False)")
+        return self.cache
+
+    def cache_info(self) -> dict[str, Any]:
+        """Counts of the cache file: ``entries``, ``mine`` (this credential's), ``fresh``,
+        ``expired``, ``bytes``, ``next_expiry``/``last_expiry`` and ``path``."""
+        from .cache_admin import cache_info
+
+        return cache_info(self._require_cache(), self.identity, self.settings.cache_path)
+
+    def cache_entries(self) -> Any:
+        """A DataFrame of the cached answers (decoded), oldest first: kind, job, age, expiry..."""
+        from .cache_admin import cache_entries
+
+        return cache_entries(self._require_cache(), self.identity)
+
+    def clear_cache(self, *, expired_only: bool = False, job_ids: Any = None, everyone: bool = False) -> int:
+        """Delete cached answers of this credential (``everyone=True``: of all credentials).
+
+        ``expired_only`` keeps fresh answers; ``job_ids`` limits it to those jobs' ``/actions``.
+        Returns how many answers were deleted.
+        """
+        from .cache_admin import clear_cache
+
+        return clear_cache(self._require_cache(), self.identity, expired_only=expired_only,
+                           job_ids=job_ids, everyone=everyone)
+
     # -- the cache, read directly ------------------------------------------------------------
     def cached_response(self, url: str) -> Any:
         """The cached answer of ``GET url`` for this credential, fresh or expired, or None."""
