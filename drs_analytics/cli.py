@@ -73,6 +73,14 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--timeout", type=_positive, default=30.0, metavar="SECONDS", help="read timeout (default 30)")
     group.add_argument("--language", default="en-us", choices=("en-us", "zh-cn"),
                        help="X-Language of the requests: language of API error messages (default en-us)")
+    group.add_argument("--offline", action="store_true",
+                       help="send nothing: use only what the cache holds (missing jobs become error records)")
+    group.add_argument("--stale-if-error", action="store_true",
+                       help="when the API keeps failing, use an expired cached answer (marked stale=True)")
+    group.add_argument("--refresh", action="store_true", help="ask the API even for jobs with a fresh cached answer")
+    group.add_argument("--max-rate", type=_positive, default=None, metavar="PER_SECOND",
+                       help="at most this many requests per second (429s slow down further anyway)")
+    group.add_argument("--ca-bundle", default=None, metavar="FILE", help="CA bundle for TLS verification")
     fleet = parser.add_argument_group("whole fleets (through the job list API)")
     fleet.add_argument("--all", action="store_true", help="every job of the project(s) instead of given job IDs")
     fleet.add_argument("--job-type", default=None, metavar="TYPES",
@@ -113,6 +121,13 @@ def _parser() -> argparse.ArgumentParser:
     _connection_args(report)
     report.add_argument("--out", required=True, metavar="DIR", help="report folder")
 
+    cache = sub.add_parser("cache", help="inspect or clear the HTTP cache")
+    cache.add_argument("action", choices=("info", "list", "clear", "clear-expired"),
+                       help="info: counts; list: one line per cached answer (CSV); clear / clear-expired: delete")
+    cache.add_argument("--cache", default=None, metavar="PATH", help="cache file (default: user cache directory)")
+    cache.add_argument("--everyone", action="store_true",
+                       help="clear the answers of every credential in the file, not only the current one")
+
     emulator = sub.add_parser("emulator", help="run the DRS emulator until interrupted")
     from .emulator import cli as emulator_cli
 
@@ -138,8 +153,14 @@ def _read_job_ids(args: argparse.Namespace) -> list[str]:
 
 def _client_options(args: argparse.Namespace) -> dict:
     """Client arguments shared by every target (never credentials: those come from the environment)."""
+    from .settings import PacingSettings
+
+    if args.offline and args.no_cache:
+        raise UsageError("--offline reads the cache: it cannot go with --no-cache")
     return {"cache": False if args.no_cache else args.cache, "expire_after": args.expire_after,
-            "timeout": (min(5.0, args.timeout), args.timeout), "language": args.language}
+            "timeout": (min(5.0, args.timeout), args.timeout), "language": args.language,
+            "offline": args.offline, "stale_if_error": args.stale_if_error, "ca_bundle": args.ca_bundle,
+            "pacing": PacingSettings(max_rate=args.max_rate)}
 
 
 def _client(args: argparse.Namespace):
@@ -173,7 +194,8 @@ def _fetch(args: argparse.Namespace):
         raise UsageError("--job-type and --source need --all or --targets")
     job_ids = _read_job_ids(args)
     with _client(args) as client:
-        return fetch_actions(job_ids, client=client, max_workers=args.workers, progress=progress, enrich=args.enrich)
+        return fetch_actions(job_ids, client=client, max_workers=args.workers, progress=progress, enrich=args.enrich,
+                             refresh=args.refresh)
 
 
 def _fetch_fleet(args: argparse.Namespace, progress):
@@ -279,7 +301,51 @@ def _print_summary(result, again, cold: float, warm: float) -> None:
     print("most available: " + ", ".join(f"{a} {r:.0%}" for a, r in top["availability_rate"].items()))
 
 
-COMMANDS = {"demo": cmd_demo, "fetch": cmd_fetch, "report": cmd_report}
+def cmd_cache(args: argparse.Namespace) -> int:
+    """Cache info/list/clear. The credential (from the environment) tells whose answers are "mine";
+    without one, only counts of the whole file and ``--everyone`` clearing are possible."""
+    from .cache import make_session
+    from .cache_admin import cache_entries, cache_info, clear_cache
+    from .settings import default_cache_path
+
+    path = Path(args.cache) if args.cache else default_cache_path()
+    if not path.is_file():
+        raise UsageError(f"no cache file at {path}")
+    identity = _identity_from_env()
+    if identity is None and args.action in ("clear", "clear-expired") and not args.everyone:
+        raise UsageError("no credentials in the environment: say --everyone to clear every credential's answers")
+    session = make_session(cache_path=path, expire_after=300, identity=identity or "", max_connections=1)
+    try:
+        if args.action == "info":
+            info = cache_info(session.cache, identity or "\0", path)
+            for key, value in info.items():
+                if key != "mine" or identity:
+                    print(f"{key}: {value}")
+        elif args.action == "list":
+            from .report import write_csv
+
+            write_csv(cache_entries(session.cache, identity or "\0"), sys.stdout)
+        else:
+            n = clear_cache(session.cache, identity or "", expired_only=args.action == "clear-expired",
+                            everyone=args.everyone)
+            print(f"deleted {n} cached answer{'s' if n != 1 else ''} from {path}")
+    finally:
+        session.close()
+    return 0
+
+
+def _identity_from_env() -> str | None:
+    """The identity hash of the environment's credential, or None when there is none."""
+    from .auth import make_auth
+
+    try:
+        return make_auth(project_id=os.environ.get(PROJECT_ENV) or os.environ.get(ENV_PROJECT) or "-",
+                         iam_endpoint=lambda: "https://iam.invalid").identity
+    except DRSAnalyticsError:
+        return None
+
+
+COMMANDS = {"demo": cmd_demo, "fetch": cmd_fetch, "report": cmd_report, "cache": cmd_cache}
 
 
 def _log_to_stderr() -> None:

@@ -110,3 +110,28 @@ def test_iam_endpoint_option_applies_to_targets_without_their_own(emu, clean_env
     assert code == 0, capsys.readouterr().err  # the option was ignored: "password credentials need an IAM endpoint"
     assert read_actions(out)["job_id"].nunique() > 0
     assert emu.app.route_counts[("POST", "iam_tokens")] == 1
+
+
+def test_cache_command_and_offline_fetch(emu, clean_env, tmp_path, capsys):
+    clean_env.setenv("DRS_AUTH_TOKEN", emu.token)
+    clean_env.setenv("DRS_ENDPOINT", emu.url)
+    clean_env.setenv("DRS_PROJECT_ID", emu.project_id)
+    cache = str(tmp_path / "c.sqlite")
+    assert main(["fetch", "--cache", cache, "-o", str(tmp_path / "a.csv"), *emu.job_ids[:5]]) == 0
+    served = emu.app.request_count
+    code = main(["fetch", "--cache", cache, "--offline", "-o", str(tmp_path / "b.csv"), *emu.job_ids[:7]])
+    assert code == 1 and emu.app.request_count == served  # two jobs not cached: error records, nothing sent
+    capsys.readouterr()
+    assert main(["cache", "info", "--cache", cache]) == 0
+    out = capsys.readouterr().out
+    assert "entries: 5" in out and "mine: 5" in out
+    assert main(["cache", "list", "--cache", cache]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith("mine,kind,project_id,job_id") and len(listed) == 6
+    assert main(["cache", "clear", "--cache", cache]) == 0
+    assert "deleted 5 cached answers" in capsys.readouterr().out
+    clean_env.delenv("DRS_AUTH_TOKEN")
+    assert main(["cache", "clear", "--cache", cache]) == 2
+    assert "--everyone" in capsys.readouterr().err
+    assert main(["cache", "info", "--cache", str(tmp_path / "nope.sqlite")]) == 2
+    assert main(["fetch", "--offline", "--no-cache", emu.job_ids[0]]) == 2
