@@ -24,7 +24,7 @@ __all__ = ["FRAME_REPORT_FILES", "REQUIRED_COLUMNS", "DRSAccessor"]
 #: Columns a frame needs for ``df.drs`` (the rest of :data:`~drs_analytics.frame.FRAME_COLUMNS` is optional).
 REQUIRED_COLUMNS = ("job_id", "action", "available")
 #: Files :meth:`DRSAccessor.to_reports` writes (``availability.png`` only with ``png=True``).
-FRAME_REPORT_FILES = ("actions.csv", "matrix.csv", "summary.csv", "availability.png")
+FRAME_REPORT_FILES = ("actions.csv", "matrix.csv", "summary.csv", "availability.png", "report.json")
 
 
 @pd.api.extensions.register_dataframe_accessor("drs")
@@ -96,7 +96,7 @@ class DRSAccessor:
         return FleetExplorer(self._frame, **kwargs)
 
     def to_reports(self, out_dir: str | Path, *, png: bool = True) -> dict[str, Path]:
-        """Write ``actions.csv``, ``matrix.csv``, ``summary.csv`` and ``availability.png``.
+        """Write ``actions.csv``, ``matrix.csv``, ``summary.csv``, ``availability.png`` and ``report.json``.
 
         The same files, in the same format, as :func:`~drs_analytics.write_report`,
         except ``errors.csv``: a bare frame does not know which jobs failed to fetch,

@@ -156,7 +156,7 @@ def test_to_reports_writes_the_same_files_as_write_report_but_no_errors_csv(resu
 def test_to_reports_without_png_and_on_a_minimal_frame(tmp_path):
     tidy = pd.DataFrame({"job_id": ["a", "b"], "action": ["PAUSE", "PAUSE"], "available": [True, False]})
     paths = tidy.drs.to_reports(tmp_path / "new" / "dir", png=False)
-    assert sorted(paths) == ["actions.csv", "matrix.csv", "summary.csv"]
+    assert sorted(paths) == ["actions.csv", "matrix.csv", "report.json", "summary.csv"]
     assert (tmp_path / "new" / "dir" / "matrix.csv").read_text() == "job_id,PAUSE\na,True\nb,False\n"
     summary = pd.read_csv(paths["summary.csv"], index_col="action")
     assert summary.loc["PAUSE", ["available", "unavailable", "not_reported"]].tolist() == [1, 1, 0]
