@@ -249,3 +249,21 @@ def test_settings_reject_bad_pacing_and_ca_bundle(emu, tmp_path):
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     with DRSClient(endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=False, ca_bundle=bundle) as c:
         assert c._send_kwargs["verify"] == str(bundle)
+
+
+@pytest.mark.parametrize("bundle", [False, True])
+def test_warm_answers_come_straight_from_the_cache(emu, make_client, tmp_path, monkeypatch, bundle):
+    if bundle:  # a CA bundle is part of requests-cache's key: the direct lookup must use the same key
+        ca = tmp_path / "ca.pem"
+        ca.write_text("-----BEGIN CERTIFICATE-----\n")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
+    client = make_client()
+    cold = fetch_actions(emu.job_ids[:8], client=client, progress=False)
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a warm answer went through the HTTP session")
+
+    monkeypatch.setattr(client.session, "get", no_network)
+    warm = fetch_actions(emu.job_ids[:8], client=client, progress=False)
+    assert len(warm.errors) == 0 and warm.jobs["from_cache"].all()
+    pd.testing.assert_frame_equal(warm.frame.drop(columns="from_cache"), cold.frame.drop(columns="from_cache"))
