@@ -10,9 +10,27 @@
 
 Checks run in this order: body size (413 ``APIGW.0201``), route (404
 ``APIGW.0101``), faults, authentication (401 ``APIGW.0301``: token or AK/SK,
-:mod:`drs_analytics.emulator.gateway`), project (403 ``DRS.M00261``), then the
-handler (400 ``DRS.10000010`` for an unknown job, the ListJobs query checks).
-The IAM route is another service in reality: it skips faults and the gateway [I].
+:mod:`drs_analytics.emulator.gateway`), the per-credential rate limit when one
+is set (429 ``APIGW.0308``), project (403 ``DRS.M00261``), then the handler
+(400 ``DRS.10000010`` for an unknown job, the ListJobs query checks), then the
+conditional request check (304). The IAM route is another service in reality: it
+skips faults, the gateway and the rate limit [I].
+
+Undocumented for DRS, all [I] and all knobs:
+
+* Conditional requests (``etags=True``): a 200 of ``/actions`` or the job list
+  carries a strong ``ETag``, the quoted SHA-256 (32 hex digits) of its body; a
+  request whose ``If-None-Match`` names it (or ``*``; ``W/`` tags compared
+  weakly, as RFC 9110 says) gets ``304 Not Modified`` with no body and only
+  ``X-Request-Id``, ``Date`` and ``ETag`` (no ``Content-Length``/``Content-Type``:
+  a cache merges a 304's headers into the stored answer).
+* Rate limit (``rate_limit=N``): at most N requests per credential (token, or
+  AK of a signed request) in any sliding 1-second window, counted after
+  authentication; the rest get 429 ``APIGW.0308`` with the documented message
+  ``The throttling threshold has been reached: policy user over
+  ratelimit,limit:N,time:1 second`` [D, DOMAIN.md 4.4]; ``Retry-After`` only with
+  ``rate_limit_retry_after=True`` (no Huawei doc mentions it). Throttled requests
+  do not use up the window.
 
 The HTTP server in :mod:`drs_analytics.emulator.server` only moves bytes in
 and out of :meth:`DRSApp.handle`; tests and in-process transports can call it
@@ -25,13 +43,15 @@ name of a handler method and the service: ``"drs"`` behind the gateway,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
 import re
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -41,12 +61,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from . import listing
 from .faults import FaultInjector, Faults
 from .fleet import Job
-from .gateway import Gateway
+from .gateway import Gateway, credential_key
 from .iam import issue_token
 from .identity import DEFAULT_DOMAIN, DEFAULT_REGION, DEFAULT_TOKEN_VALIDITY, DEFAULT_USERNAME, Identity
 from .rules import job_actions
 
-__all__ = ["CONTENT_TYPE", "IDLE_CURRENT_ACTION_CHOICES", "MAX_BODY_BYTES", "ROUTES", "DRSApp", "Response", "Route"]
+__all__ = [
+    "CONTENT_TYPE", "ETAG_ROUTES", "IDLE_CURRENT_ACTION_CHOICES", "MAX_BODY_BYTES", "RATE_LIMIT_MESSAGE", "ROUTES",
+    "DRSApp", "Response", "Route", "etag_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +109,11 @@ _APIGW_THROTTLED = (
     "APIGW.0308",
     "The throttling threshold has been reached: policy user over ratelimit,limit:60,time:1 minute",
 )
+#: The rate limit's 429 message, with the limit filled in [D, DOMAIN.md 4.4].
+RATE_LIMIT_MESSAGE = "The throttling threshold has been reached: policy user over ratelimit,limit:{limit},time:1 second"
+#: Routes whose 200 answers carry an ``ETag`` and honour ``If-None-Match``.
+ETAG_ROUTES: frozenset[str] = frozenset({"job_actions", "list_jobs"})
+_ENTITY_TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
 _DRS_MESSAGES: dict[str, dict[str, str]] = {
     "DRS.10000010": {"en-us": "Job does not exist, please check job ID.", "zh-cn": "任务不存在，请检查任务ID。"},
     "DRS.M00261": {"en-us": "Invalid project ID.", "zh-cn": "无效的项目ID。"},
@@ -145,6 +173,57 @@ def _lower_headers(headers: Headers | None) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in items}
 
 
+def etag_of(body: bytes) -> str:
+    """The strong entity tag of a body: its SHA-256, quoted (32 hex digits)."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _if_none_match(header: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` value matches ``etag`` (``*``, or a listed tag; weak comparison)."""
+    header = header.strip()
+    if header == "*":
+        return True
+    opaque = etag[2:] if etag.startswith("W/") else etag
+    position = 0
+    while position < len(header):
+        match = _ENTITY_TAG.match(header, position)
+        if match is None:
+            return False  # malformed: no match (the answer is a full 200)
+        if match.group(2) == opaque:
+            return True
+        position = match.end()
+    return False
+
+
+def _check_rate_limit(rate_limit: Any, retry_after: Any) -> None:
+    if rate_limit is not None and (isinstance(rate_limit, bool) or not isinstance(rate_limit, int) or rate_limit < 1):
+        raise ValueError(f"rate_limit must be None or an integer >= 1 (requests per second), got {rate_limit!r}")
+    if not isinstance(retry_after, bool):
+        raise ValueError(f"rate_limit_retry_after must be True or False, got {retry_after!r}")
+
+
+class _RateLimiter:
+    """At most ``limit`` requests per key in any sliding 1-second window (by the app's clock)."""
+
+    def __init__(self, limit: int, clock: Callable[[], float]) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._windows: dict[str, deque[float]] = {}
+
+    def admit(self, key: str) -> float | None:
+        """``None`` if the request may pass (it is counted), else seconds until a slot frees up."""
+        now = self._clock()
+        with self._lock:
+            window = self._windows.setdefault(key, deque())
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) < self.limit:
+                window.append(now)
+                return None
+            return max(window[0] + 1.0 - now, 0.0)
+
+
 def _check_limits(default: Any, maximum: Any) -> None:
     """Raise ``ValueError`` unless ``1 <= default <= maximum`` are integers."""
     for name, value in (("list_max_limit", maximum), ("list_default_limit", default)):
@@ -186,6 +265,15 @@ class DRSApp:
     clock : callable
         Returns the time in seconds since the epoch; the :attr:`clock` attribute may be
         replaced later (tests advance time without sleeping).
+    etags : bool
+        Send an ``ETag`` on 200 answers of ``/actions`` and the list, and answer a
+        matching ``If-None-Match`` with 304 (see the module notes) [I].
+    rate_limit : int, optional
+        Requests per second allowed per credential (sliding 1-second window, by
+        ``clock``); above it 429 ``APIGW.0308``. ``None`` (default): no limit.
+    rate_limit_retry_after : bool
+        Send ``Retry-After`` (whole seconds until a slot frees up, at least 1) on the
+        rate limit's 429s; off by default, as the real gateway is not documented to.
 
     Raises
     ------
@@ -222,6 +310,9 @@ class DRSApp:
         list_default_limit: int = 10,
         list_max_limit: int = 1000,
         clock: Callable[[], float] = time.time,
+        etags: bool = True,
+        rate_limit: int | None = None,
+        rate_limit_retry_after: bool = False,
     ) -> None:
         if idle_current_action not in IDLE_CURRENT_ACTION_CHOICES:
             raise ValueError(
@@ -230,6 +321,9 @@ class DRSApp:
         _check_limits(list_default_limit, list_max_limit)
         if not callable(clock):
             raise ValueError(f"clock must be a callable returning seconds since the epoch, got {clock!r}")
+        if not isinstance(etags, bool):
+            raise ValueError(f"etags must be True or False, got {etags!r}")
+        _check_rate_limit(rate_limit, rate_limit_retry_after)
         secrets_given = {"ak": ak, "sk": sk, "password": password}
         self.identity = Identity(
             project_id=project_id,
@@ -255,9 +349,15 @@ class DRSApp:
         self._answers: dict[tuple[str, str], tuple[list[str], list[str], str | None]] = {}
         self._raw: dict[tuple[str, str], tuple[int, bytes, dict[str, str]]] = {}
         self._rules_memo: dict[tuple[Any, ...], tuple[list[str], list[str], str | None]] = {}
+        self.etags = etags
+        self.rate_limit = rate_limit
+        self.rate_limit_retry_after = rate_limit_retry_after
+        self._limiter = _RateLimiter(rate_limit, lambda: self.clock()) if rate_limit is not None else None
         self._total = 0
         self._by_route: Counter[tuple[str, str]] = Counter()
         self._by_job: Counter[str] = Counter()
+        self._by_status: Counter[int] = Counter()
+        self._throttled = 0
 
     @property
     def faults(self) -> Faults:
@@ -285,8 +385,14 @@ class DRSApp:
         Returns
         -------
         Response
-            Always carries ``X-Request-Id``, ``Date``, ``Content-Length`` and ``Content-Type``.
+            Always carries ``X-Request-Id`` and ``Date``, and (but a 304) ``Content-Length``
+            and ``Content-Type``. A connection reset has status 0.
         """
+        response = self._handle(method, path_with_query, headers, body)
+        self._count_status(response.status)
+        return response
+
+    def _handle(self, method: str, path_with_query: str, headers: Headers | None, body: bytes) -> Response:
         method = method.upper()
         target = urlsplit(path_with_query)
         if len(body) > MAX_BODY_BYTES:
@@ -314,6 +420,7 @@ class DRSApp:
         route, params = self._route(method.upper(), urlsplit(path_with_query).path)
         self._count(method.upper(), route, params)
         request = _Request(method.upper(), {}, uuid.uuid4().hex, params)
+        self._count_status(413)
         return self._apigw_error(request, 413, _APIGW_TOO_LARGE)
 
     def _route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
@@ -325,16 +432,46 @@ class DRSApp:
         return None, {}
 
     def _serve(self, request: _Request, route: Route) -> Response:
-        """Run the gateway checks (authentication, then project), then the route's handler."""
+        """Run the gateway checks (authentication, rate limit, project), the handler, then ``If-None-Match``."""
         project_id = request.params.get("project_id")
         verdict = self.gateway.authenticate(
             request.method, request.path, request.query, request.headers, request.body, project_id
         )
         if verdict.error is not None:
             return self._apigw_error(request, 401, verdict.error)
+        if self._limiter is not None:
+            wait = self._limiter.admit(credential_key(request.headers))
+            if wait is not None:
+                return self._throttled_answer(request, wait)
         if project_id is not None and project_id not in verdict.projects:
             return self._drs_error(request, 403, "DRS.M00261")
-        return getattr(self, route.handler)(request)
+        response = getattr(self, route.handler)(request)
+        if self.etags and route.name in ETAG_ROUTES and response.status == 200:
+            return self._conditional(request, response)
+        return response
+
+    def _throttled_answer(self, request: _Request, wait: float) -> Response:
+        """The rate limit's 429 ``APIGW.0308`` (with ``Retry-After`` only if asked for)."""
+        with self._lock:
+            self._throttled += 1
+        response = self._apigw_error(
+            request, 429, ("APIGW.0308", RATE_LIMIT_MESSAGE.format(limit=self.rate_limit))
+        )
+        if self.rate_limit_retry_after:
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+
+    def _conditional(self, request: _Request, response: Response) -> Response:
+        """Add the ``ETag`` to a 200 (one already set by an override wins); 304 if it matches."""
+        etag = next((v for k, v in response.headers.items() if k.lower() == "etag"), None)
+        if etag is None:
+            etag = response.headers["ETag"] = etag_of(response.body)
+        condition = request.headers.get("if-none-match")
+        if condition is None or not _if_none_match(condition, etag):
+            return response
+        return Response(
+            304, {"X-Request-Id": request.request_id, "Date": formatdate(self.clock(), usegmt=True), "ETag": etag}
+        )
 
     # --- handlers -----------------------------------------------------------------------
     def _job_actions(self, request: _Request) -> Response:
@@ -533,6 +670,28 @@ class DRSApp:
         with self._lock:
             return dict(self._by_route)
 
+    def _count_status(self, status: int) -> None:
+        with self._lock:
+            self._by_status[status] += 1
+
+    @property
+    def status_counts(self) -> dict[int, int]:
+        """Answers per HTTP status (0: a connection reset by a fault), whatever the route."""
+        with self._lock:
+            return dict(self._by_status)
+
+    @property
+    def not_modified_count(self) -> int:
+        """304 answers to conditional requests (``If-None-Match``)."""
+        with self._lock:
+            return self._by_status[304]
+
+    @property
+    def throttled_count(self) -> int:
+        """429 answers of the rate limit (``rate_limit``; fault-injected 429s not included)."""
+        with self._lock:
+            return self._throttled
+
     @property
     def job_counts(self) -> dict[str, int]:
         """``/actions`` requests per job ID (known or not)."""
@@ -545,3 +704,5 @@ class DRSApp:
             self._total = 0
             self._by_route.clear()
             self._by_job.clear()
+            self._by_status.clear()
+            self._throttled = 0

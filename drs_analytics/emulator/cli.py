@@ -77,6 +77,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="null",
         help="how an idle job's current_action is rendered (default: %(default)s)",
     )
+    parser.add_argument("--no-etags", dest="etags", action="store_false",
+                        help="no ETag / If-None-Match (304) on /actions and the job list")
+    parser.add_argument("--rate-limit", type=int, default=None, metavar="N",
+                        help="at most N requests per second per credential, then 429 APIGW.0308 (default: no limit)")
+    parser.add_argument("--rate-limit-retry-after", action="store_true",
+                        help="send Retry-After on the rate limit's 429s (the real gateway is not documented to)")
     parser.add_argument("--env-file", metavar="FILE",
                         help="also write 'export KEY=value' lines here (DRS_*, the official SDK's "
                              "HUAWEICLOUD_SDK_*, the IAM user), for '. FILE' in a shell; mode 0600")
@@ -196,6 +202,9 @@ def run(args: argparse.Namespace) -> int:
             token_validity=args.token_validity,
             list_max_limit=args.list_max_limit,
             list_default_limit=min(10, args.list_max_limit) if args.list_max_limit >= 1 else 10,
+            etags=args.etags,
+            rate_limit=args.rate_limit,
+            rate_limit_retry_after=args.rate_limit_retry_after,
         )
     except ValueError as exc:
         print(f"drs-analytics emulator: error: {exc}", file=sys.stderr)

@@ -22,6 +22,7 @@ order-dependent).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
@@ -47,6 +48,7 @@ __all__ = [
     "APIGW_BAD_TOKEN",
     "APIGW_NO_TOKEN",
     "Gateway",
+    "credential_key",
     "Verdict",
     "iso_utc",
     "token_expired",
@@ -58,6 +60,20 @@ _PREFIX = "Incorrect IAM authentication information: "
 APIGW_NO_TOKEN = ("APIGW.0301", _PREFIX + "x-auth-token not found")
 APIGW_BAD_TOKEN = ("APIGW.0301", _PREFIX + "decrypt token fail")
 APIGW_AKSK_FAIL = ("APIGW.0301", _PREFIX + "verify aksk signature fail")
+
+
+def credential_key(headers: Mapping[str, str]) -> str:
+    """Who a request is, for per-user limits: a hash of its token, else the AK it signed with.
+
+    ``headers`` have lower-case names. Never the secret itself (the key may be logged).
+    """
+    token = headers.get("x-auth-token", "").strip()
+    if token:
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+    try:
+        return "ak:" + parse_authorization(headers.get("authorization", "")).ak
+    except ValueError:
+        return "anonymous"
 
 
 def token_expired(expires_at: str) -> tuple[str, str]:

@@ -279,7 +279,17 @@ class Emulator:
     list_default_limit, list_max_limit : int
         ListJobs ``limit`` when absent (10), and its largest accepted value (1000).
     clock : callable
-        The app's clock (seconds since the epoch): token expiry, ``X-Sdk-Date`` skew.
+        The app's clock (seconds since the epoch): token expiry, ``X-Sdk-Date`` skew,
+        the rate limit's window.
+    etags : bool
+        ``ETag`` on 200 answers of ``/actions`` and the list, 304 for a matching
+        ``If-None-Match`` (undocumented for DRS; on by default).
+    rate_limit : int, optional
+        Requests per second per credential (sliding 1-second window); above it 429
+        ``APIGW.0308``, counted in ``app.throttled_count``. ``None``: no limit.
+    rate_limit_retry_after : bool
+        Send ``Retry-After`` on the rate limit's 429s (off: the real gateway is not
+        documented to send it).
 
     Secrets (token, SK, password, security token) never appear in ``repr`` or logs.
 
@@ -322,6 +332,9 @@ class Emulator:
         list_default_limit: int = 10,
         list_max_limit: int = 1000,
         clock: Callable[[], float] = time.time,
+        etags: bool = True,
+        rate_limit: int | None = None,
+        rate_limit_retry_after: bool = False,
     ) -> None:
         if fleet is not None and jobs is not None:
             raise ValueError("give either jobs (a synthetic fleet) or fleet (your jobs), not both")
@@ -363,6 +376,9 @@ class Emulator:
             list_default_limit=list_default_limit,
             list_max_limit=list_max_limit,
             clock=clock,
+            etags=etags,
+            rate_limit=rate_limit,
+            rate_limit_retry_after=rate_limit_retry_after,
         )
         self._jitter = random.Random(seed)
         self._jitter_lock = threading.Lock()
