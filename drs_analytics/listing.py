@@ -21,6 +21,7 @@ import logging
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -142,24 +143,45 @@ def _parse_page(response: Any, what: str) -> _Page:
     return _Page(total if isinstance(total, int) and not isinstance(total, bool) else None, body.get("jobs") or [])
 
 
-def _entry(item: Any, parent_id: str | None, response: Any, attempts: int, where: str) -> ListedJob:
-    """A list entry as a ListedJob; a bad ``job_action`` is recorded, not raised."""
-    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"].strip():
+@dataclass(frozen=True)
+class _Served:
+    """What every job of one page shares: when and how the page was served."""
+
+    fetched_at: datetime
+    from_cache: bool
+    request_id: str | None
+    attempts: int
+    stale: bool
+
+    @classmethod
+    def of(cls, response: Any, attempts: int) -> _Served:
+        from .client import is_stale
+
+        return cls(response_time(response), bool(getattr(response, "from_cache", False)),
+                   response.headers.get("X-Request-Id"), attempts, is_stale(response))
+
+
+def _entry(item: Any, parent_id: str | None, served: _Served, where: str) -> ListedJob:
+    """A list entry as a ListedJob; a bad ``job_action`` is recorded, not raised.
+
+    ``fields`` is the entry itself (``job_action`` and ``children`` are simply not read from it).
+    """
+    job_id = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(job_id, str) or not job_id.strip():
         label = f"<{where}: entry without an id>"
         return ListedJob(label, {}, parent_id, None, problem="list entry without a string 'id'")
-    fields = {k: v for k, v in item.items() if k not in ("job_action", "children")}
     children = item.get("children")
     n_children = len(children) if isinstance(children, list) else 0
     try:
         available, unavailable, current = parse_job_action(item.get("job_action"))
     except MalformedResponseError as exc:
-        return ListedJob(item["id"], fields, parent_id, None, problem=str(exc), n_children=n_children)
+        return ListedJob(job_id, item, parent_id, None, problem=str(exc), n_children=n_children)
     actions = JobActions(
-        job_id=item["id"], available=available, unavailable=unavailable, current_action=current,
-        fetched_at=response_time(response), from_cache=bool(getattr(response, "from_cache", False)),
-        request_id=response.headers.get("X-Request-Id"), attempts=attempts,
+        job_id=job_id, available=available, unavailable=unavailable, current_action=current,
+        fetched_at=served.fetched_at, from_cache=served.from_cache, request_id=served.request_id,
+        attempts=served.attempts, stale=served.stale,
     )
-    return ListedJob(item["id"], fields, parent_id, actions, n_children=n_children)
+    return ListedJob(job_id, item, parent_id, actions, n_children=n_children)
 
 
 def iter_jobs(
@@ -191,11 +213,12 @@ def iter_jobs(
             page_size = smaller
             continue
         where = f"list job_type={job_type} offset={offset}"
+        served = _Served.of(response, attempts)
         for i, item in enumerate(page.jobs):
-            entries = [_entry(item, None, response, attempts, f"{where} item {i}")]
+            entries = [_entry(item, None, served, f"{where} item {i}")]
             children = item.get("children") if isinstance(item, dict) else None
             for child in children if isinstance(children, list) else ():
-                entries.append(_entry(child, entries[0].job_id, response, attempts, f"{where} item {i} child"))
+                entries.append(_entry(child, entries[0].job_id, served, f"{where} item {i} child"))
             for entry in entries:
                 if entry.job_id in seen:
                     continue

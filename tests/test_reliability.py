@@ -267,3 +267,21 @@ def test_warm_answers_come_straight_from_the_cache(emu, make_client, tmp_path, m
     warm = fetch_actions(emu.job_ids[:8], client=client, progress=False)
     assert len(warm.errors) == 0 and warm.jobs["from_cache"].all()
     pd.testing.assert_frame_equal(warm.frame.drop(columns="from_cache"), cold.frame.drop(columns="from_cache"))
+
+
+def test_a_stale_list_page_marks_its_jobs_stale(emu, make_client):
+    client = make_client(expire_after=0.3, stale_if_error=True)
+    fetch_fleet(client, job_type="sync")
+    _expire()
+    real = client._send
+
+    def failing(url, what, refresh=False):
+        if "/jobs?" in url:
+            from drs_analytics import ServerError
+
+            raise ServerError("HTTP 503 from " + what, status_code=503)
+        return real(url, what, refresh)
+
+    client._send = failing
+    result = fetch_fleet(client, job_type="sync")
+    assert len(result.errors) == 0 and result.jobs["stale"].all() and result.frame["stale"].all()
