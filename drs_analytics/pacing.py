@@ -1,8 +1,8 @@
 """Fleet-level pacing: a request rate shared by every thread of a client, slowed by 429s.
 
 :class:`Pacer` is a token bucket (burst of one second's worth) whose rate is either
-fixed (``max_rate``) or adaptive: a 429 from the gateway halves the rate that was being
-sent (never below ``min_rate``) and honours ``Retry-After`` for *all* threads, then the
+fixed (``max_rate``) or adaptive: a 429 from the gateway cuts the rate that was being
+sent to 70% (never below ``min_rate``) and honours ``Retry-After`` for *all* threads, then the
 rate recovers linearly. It sits in the transport adapter (:class:`PacedAdapter`), below
 the HTTP cache, so cache hits are never slowed down.
 """
@@ -24,6 +24,7 @@ __all__ = ["PacedAdapter", "Pacer"]
 logger = logging.getLogger(__name__)
 
 _WINDOW = 1.0  # seconds over which the sent rate is measured
+_BACKOFF = 0.7  # share of the sent rate kept after a 429 (as TCP CUBIC's beta)
 _QUIET = 30.0  # seconds without a 429 after which an adaptive limit (with no max_rate) is lifted
 
 
@@ -87,7 +88,7 @@ class Pacer:
                 return  # 429s arriving together are one signal, not one halving each
             sent = sum(1 for t in self._recent if t >= now - _WINDOW) / _WINDOW
             limit = self._rate if self._rate is not None else float("inf")
-            self._rate = max(self.settings.min_rate, min(limit, sent) / 2)
+            self._rate = max(self.settings.min_rate, min(limit, sent) * _BACKOFF)
             self._last_429 = self._updated = now
             self.slowdowns += 1
             logger.info("gateway throttling (429): pacing requests at %.1f/s", self._rate)

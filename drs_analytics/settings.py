@@ -91,7 +91,7 @@ class PacingSettings:
 
     ``max_rate``: requests per second for the whole client (None: no limit).
     ``adaptive``: when the gateway answers 429, every thread slows down together: the
-    rate drops to half of what was being sent (at least ``min_rate``), a ``Retry-After``
+    rate drops to 70% of what was being sent (at least ``min_rate``), a ``Retry-After``
     pauses everyone, and the rate then recovers by ``recovery`` requests/s per second
     without a 429. The documented gateway default is 200 requests/s per API; per-user
     limits can be far lower (DOMAIN.md 4.4).
@@ -100,7 +100,7 @@ class PacingSettings:
     max_rate: float | None = attrs.field(default=None, validator=_rate)
     adaptive: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
     min_rate: float = attrs.field(default=1.0, validator=_rate)
-    recovery: float = attrs.field(default=2.0, validator=_rate)
+    recovery: float = attrs.field(default=5.0, validator=_rate)
 
     def __repr__(self) -> str:
         return _repr_changed(self)
