@@ -347,7 +347,7 @@ class DRSApp:
         self._faults = FaultInjector(faults, seed)
         self._lock = threading.Lock()
         self._answers: dict[tuple[str, str], tuple[list[str], list[str], str | None]] = {}
-        self._raw: dict[tuple[str, str], tuple[int, bytes, dict[str, str]]] = {}
+        self._raw: dict[tuple[str, str], tuple[int, bytes, dict[str, str], float]] = {}
         self._rules_memo: dict[tuple[Any, ...], tuple[list[str], list[str], str | None]] = {}
         self.etags = etags
         self.rate_limit = rate_limit
@@ -412,7 +412,7 @@ class DRSApp:
         response = self._faulted(request, decision.kind) or self._serve(request, route)
         if decision.kind == "malformed":
             response = self._malformed(request, response)
-        response.delay = decision.delay
+        response.delay += decision.delay
         return response
 
     def too_large(self, method: str, path_with_query: str) -> Response:
@@ -480,8 +480,10 @@ class DRSApp:
         with self._lock:
             raw = self._raw.get((project_id, job_id))
         if raw is not None:
-            status, body, headers = raw
-            return self._respond(request, status, body, headers)
+            status, body, headers, delay = raw
+            response = self._respond(request, status, body, headers)
+            response.delay = delay
+            return response
         job_action = self.job_action(job_id, project_id=project_id)
         if job_action is None:
             return self._drs_error(request, 400, "DRS.10000010")
@@ -622,18 +624,23 @@ class DRSApp:
         headers: Mapping[str, str] | None = None,
         *,
         project_id: str | None = None,
+        delay: float = 0.0,
     ) -> None:
         """Answer a job's ``/actions`` with any status and body (after the gateway checks).
 
         ``headers`` add to or replace the default ones; ``Content-Length`` is always recomputed.
-        Only ``/actions`` is affected: the list keeps showing the job's ``job_action``
-        (a raw body has no ``job_action`` to show).
+        ``delay`` holds the answer back that many seconds (a hanging backend for client
+        timeouts; the emulator's :meth:`~drs_analytics.emulator.Emulator.stop` still
+        ends the wait). Only ``/actions`` is affected: the list keeps showing the job's
+        ``job_action`` (a raw body has no ``job_action`` to show).
         """
         if not isinstance(body, bytes):
             raise TypeError(f"body must be bytes, got {type(body).__name__}")
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay < math.inf:
+            raise ValueError(f"delay must be a number of seconds >= 0, got {delay!r}")
         key = (project_id or self.project_id, job_id)
         with self._lock:
-            self._raw[key] = (int(status), body, dict(headers or {}))
+            self._raw[key] = (int(status), body, dict(headers or {}), float(delay))
 
     def clear_overrides(self, job_id: str | None = None) -> None:
         """Forget overrides: of one job (any project), or all of them."""
