@@ -47,7 +47,9 @@ class Pacer:
         self._paused_until = 0.0
         self._recent: deque[float] = deque()
         self._last_429 = self._updated = -1e9
-        #: 429 answers seen, and times the rate was lowered because of them.
+        #: Requests sent (cache hits never count), 429 answers seen, and times the rate was
+        #: lowered because of them.
+        self.sent = 0
         self.throttled = 0
         self.slowdowns = 0
 
@@ -61,6 +63,7 @@ class Pacer:
     def acquire(self) -> None:
         """Block until this thread may send a request."""
         with self._lock:
+            self.sent += 1
             now = self._clock()
             self._recover(now)
             start = max(now, self._paused_until)

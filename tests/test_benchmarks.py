@@ -19,6 +19,8 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         ("frame_build.py", ["--jobs", "300", "--repeat", "1", "--signatures", "distinct"], "distinct signatures"),
         ("plot_heatmap.py", ["--jobs", "200", "--repeat", "1"], "200"),
         ("fleet_requests.py", ["--jobs", "60"], "actions, no cache"),
+        ("fleet_benchmark.py", ["--jobs", "20", "--warm-jobs", "30", "--fleet-jobs", "120", "--latency-ms", "2",
+                                "--repeat", "1", "--frame-jobs", "500", "--heatmap-jobs", "100"], "(e') fetch_fleet"),
     ],
 )
 def test_benchmark_runs_at_a_tiny_size(script, args, expected, tmp_path):
