@@ -246,3 +246,29 @@ def test_emulator_cli_options():
     assert (defaults.etags, defaults.rate_limit, defaults.rate_limit_retry_after) == (True, None, False)
     args = parser.parse_args(["--no-etags", "--rate-limit", "50", "--rate-limit-retry-after"])
     assert (args.etags, args.rate_limit, args.rate_limit_retry_after) == (False, 50, True)
+
+
+# --- counters of faults and statuses -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("faults", "status", "kind"),
+    [
+        ({"error_500": 1.0}, 500, "error_500"),
+        ({"throttle_429": 1.0}, 429, "throttle_429"),
+        ({"reset": 1.0}, 0, "reset"),
+        ({"malformed": 1.0}, 200, "malformed"),
+    ],
+    ids=["500", "429", "reset", "malformed"],
+)
+def test_fault_and_status_counters(faults, status, kind):
+    from drs_analytics.emulator import Faults
+
+    app = make_app(faults=Faults(**faults, slow=1.0, slow_seconds=0.01))
+    for _ in range(3):
+        response = get(app, actions(app))
+        assert response.status == status and response.delay == 0.01
+        assert "ETag" not in response.headers  # a fault's answer carries no ETag
+    assert app.fault_counts == {kind: 3, "slow": 3}
+    assert app.status_counts == {status: 3}
+    assert app.throttled_count == 0  # fault 429s are not the rate limit's
+    app.reset_counters()
+    assert app.fault_counts == {} and app.status_counts == {}

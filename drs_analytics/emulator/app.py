@@ -357,6 +357,7 @@ class DRSApp:
         self._by_route: Counter[tuple[str, str]] = Counter()
         self._by_job: Counter[str] = Counter()
         self._by_status: Counter[int] = Counter()
+        self._by_fault: Counter[str] = Counter()
         self._throttled = 0
 
     @property
@@ -407,6 +408,12 @@ class DRSApp:
         if route.service == "iam":
             return getattr(self, route.handler)(request)
         decision = self._faults.draw()
+        if decision.kind or decision.delay:
+            with self._lock:
+                if decision.kind:
+                    self._by_fault[decision.kind] += 1
+                if decision.delay:
+                    self._by_fault["slow"] += 1
         if decision.kind == "reset":
             return Response(0, reset=True, delay=decision.delay)
         response = self._faulted(request, decision.kind) or self._serve(request, route)
@@ -688,6 +695,12 @@ class DRSApp:
             return dict(self._by_status)
 
     @property
+    def fault_counts(self) -> dict[str, int]:
+        """Injected faults per kind (``reset``, ``error_500``, ``throttle_429``, ``malformed``, ``slow``)."""
+        with self._lock:
+            return dict(self._by_fault)
+
+    @property
     def not_modified_count(self) -> int:
         """304 answers to conditional requests (``If-None-Match``)."""
         with self._lock:
@@ -712,4 +725,5 @@ class DRSApp:
             self._by_route.clear()
             self._by_job.clear()
             self._by_status.clear()
+            self._by_fault.clear()
             self._throttled = 0
