@@ -12,7 +12,7 @@ import pytest
 from drs_analytics import fetch_actions, read_actions, write_report
 from drs_analytics.cli import main
 from drs_analytics.frame import FRAME_COLUMNS
-from drs_analytics.report import REPORT_FILES, read_errors
+from drs_analytics.report import REPORT_FILES, read_errors, read_manifest
 
 
 def _check_report_consistency(out):
@@ -32,13 +32,17 @@ def _check_report_consistency(out):
     return actions, matrix, summary
 
 
-def test_demo_writes_five_consistent_files(tmp_path, capsys):
+def test_demo_writes_consistent_report_files(tmp_path, capsys):
     out = tmp_path / "report"
     assert main(["demo", "--jobs", "60", "--latency-ms", "0", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "fetched 60 jobs" in printed and "60/60 from the cache" in printed and "errors: 0" in printed
     assert "through the job list: 60 jobs in 4 requests" in printed
     assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
+    manifest = read_manifest(out)
+    assert manifest["schema_version"] == 1 and manifest["neutralised"] is True
+    assert list(manifest["files"]) == ["actions.csv", "matrix.csv", "summary.csv", "errors.csv"]
+    assert manifest["files"]["matrix.csv"]["rows"] == 60
     actions, matrix, _ = _check_report_consistency(out)
     assert actions["job_id"].nunique() == len(matrix) == 60
     assert list(actions.columns) == list(FRAME_COLUMNS)
