@@ -255,8 +255,13 @@ def _smaller_page(exc: APIError, page_size: int) -> int | None:
 
 def _text(values: list[Any]) -> pd.Categorical:
     """Strings as a categorical with string categories; empty, None and non-strings are NA."""
-    clean = [v if isinstance(v, str) and v != "" else None for v in values]
-    codes, uniques = pd.factorize(np.asarray(clean, dtype=object), use_na_sentinel=True)  # an ndarray: pandas 2 warns on others
+    # factorize first (in C), then treat the few distinct non-strings and "" as NA
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)  # an ndarray: pandas 2 warns on others
+    keep = np.array([isinstance(u, str) and u != "" for u in uniques], dtype=bool)
+    if not keep.all():
+        remap = np.where(keep, np.cumsum(keep) - 1, -1)
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        uniques = [u for u, k in zip(uniques, keep) if k]
     return str_categorical(codes.astype(np.int32), [str(u) for u in uniques])
 
 

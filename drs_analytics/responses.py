@@ -45,7 +45,9 @@ def _string_list(action: dict, key: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list):
         raise ValueError(f"{key} is a {type(value).__name__}, not a list")
-    if set(map(type, value)) - {str}:  # (map/set run in C: this check is per action, in bulk)
+    try:
+        "".join(value)  # raises TypeError at the first non-string, in C (a list per job, not a step per action)
+    except TypeError:
         bad = next(v for v in value if not isinstance(v, str))
         raise ValueError(f"{key} holds a {type(bad).__name__} ({bad!r:.40}), not only strings")
     return tuple(value)
