@@ -229,7 +229,7 @@ class DRSClient:
         if offline and self.settings.cache_path is None and session is None:
             raise ConfigurationError("offline=True needs a cache to read from (cache=False was given)")
         self.region = region
-        self.pacer = Pacer(self.settings.pacing)
+        self.pacer = Pacer(self.settings.pacing, max_pause=self.settings.retry.max_retry_after)
         iam_session = requests.Session()
         self._auth = make_auth(
             project_id=self.settings.project_id, token=token, ak=ak, sk=sk, security_token=security_token,

@@ -1,9 +1,10 @@
 """Fleet-level pacing: a request rate shared by every thread of a client, slowed by 429s.
 
 :class:`Pacer` is a token bucket (burst of one second's worth) whose rate is either
-fixed (``max_rate``) or adaptive: a 429 from the gateway cuts the rate that was being
-sent to 70% (never below ``min_rate``) and honours ``Retry-After`` for *all* threads, then the
-rate recovers linearly. It sits in the transport adapter (:class:`PacedAdapter`), below
+fixed (``max_rate``) or adaptive: when 429s arrive together (two or more within a
+second, and at least a fifth of that second's answers), the rate that was being sent is cut to 70% (never below ``min_rate``) and
+``Retry-After`` (capped like the retry policy's) pauses *all* threads; then the rate
+recovers linearly. A lone 429, or a few among many answers, only makes its own request wait and retry. It sits in the transport adapter (:class:`PacedAdapter`), below
 the HTTP cache, so cache hits are never slowed down.
 """
 
@@ -24,6 +25,8 @@ __all__ = ["PacedAdapter", "Pacer"]
 logger = logging.getLogger(__name__)
 
 _WINDOW = 1.0  # seconds over which the sent rate is measured
+_TOGETHER = 2  # 429s within one window that can make every thread slow down...
+_SHARE = 0.2  # ...when they are at least this share of the window's answers
 _BACKOFF = 0.7  # share of the sent rate kept after a 429 (as TCP CUBIC's beta)
 _QUIET = 30.0  # seconds without a 429 after which an adaptive limit (with no max_rate) is lifted
 
@@ -38,14 +41,18 @@ class Pacer:
         Injectable for tests.
     """
 
-    def __init__(self, settings: PacingSettings, *, clock=time.monotonic, sleep=time.sleep) -> None:
+    def __init__(self, settings: PacingSettings, *, max_pause: float = 60.0, clock=time.monotonic,
+                 sleep=time.sleep) -> None:
         self.settings = settings
+        self.max_pause = max_pause  # longest Retry-After pause imposed on every thread
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self._rate: float | None = settings.max_rate  # current limit; None: unlimited
         self._next = 0.0  # earliest time the next request may start
         self._paused_until = 0.0
         self._recent: deque[float] = deque()
+        self._recent_429: deque[float] = deque()
+        self._answers: deque[float] = deque()
         self._last_429 = self._updated = -1e9
         #: Requests sent (cache hits never count), 429 answers seen, and times the rate was
         #: lowered because of them.
@@ -78,6 +85,11 @@ class Pacer:
         if delay > 0:
             self._sleep(delay)
 
+    def answered(self) -> None:
+        """Any answer arrived (the share of 429s among recent answers is the throttling signal)."""
+        with self._lock:
+            self._answers.append(self._clock())
+
     def throttled_by_server(self, retry_after: float | None) -> None:
         """A 429 arrived: slow every thread down (adaptive pacing only)."""
         with self._lock:
@@ -85,10 +97,19 @@ class Pacer:
             if not self.settings.adaptive:
                 return
             now = self._clock()
+            self._recent_429.append(now)
+            while self._recent_429 and self._recent_429[0] < now - _WINDOW:
+                self._recent_429.popleft()
+            while self._answers and self._answers[0] < now - _WINDOW:
+                self._answers.popleft()
+            share = len(self._recent_429) / max(len(self._answers), len(self._recent_429))
+            if len(self._recent_429) < _TOGETHER or share < _SHARE:
+                # a lone 429, or a few among many answers: its own request waits (the retry policy)
+                return
             if retry_after:
-                self._paused_until = max(self._paused_until, now + min(retry_after, 60.0))
+                self._paused_until = max(self._paused_until, now + min(retry_after, self.max_pause))
             if now - self._last_429 < _WINDOW / 2:
-                return  # 429s arriving together are one signal, not one halving each
+                return  # one burst of 429s is one signal, not one slow-down each
             sent = sum(1 for t in self._recent if t >= now - _WINDOW) / _WINDOW
             limit = self._rate if self._rate is not None else float("inf")
             self._rate = max(self.settings.min_rate, min(limit, sent) * _BACKOFF)
@@ -123,6 +144,7 @@ class PacedAdapter(HTTPAdapter):
     def send(self, request, *args, **kwargs):  # noqa: D401 - requests' signature
         self.pacer.acquire()
         response = super().send(request, *args, **kwargs)
+        self.pacer.answered()
         if response.status_code == 429:
             self.pacer.throttled_by_server(_seconds(response.headers.get("Retry-After")))
         return response
