@@ -95,7 +95,7 @@ class DRSAccessor:
 
         return FleetExplorer(self._frame, **kwargs)
 
-    def to_reports(self, out_dir: str | Path, *, png: bool = True) -> dict[str, Path]:
+    def to_reports(self, out_dir: str | Path, *, png: bool = True, raw: bool = False) -> dict[str, Path]:
         """Write ``actions.csv``, ``matrix.csv``, ``summary.csv``, ``availability.png`` and ``report.json``.
 
         The same files, in the same format, as :func:`~drs_analytics.write_report`,
@@ -111,6 +111,9 @@ class DRSAccessor:
             Folder, created if needed.
         png : bool
             Also render the heatmap.
+        raw : bool
+            Write cells exactly as pandas would, without neutralising spreadsheet
+            formulas (for programmatic consumers; see :func:`~drs_analytics.report.write_csv`).
 
         Returns
         -------
@@ -121,7 +124,7 @@ class DRSAccessor:
 
         if Path(out_dir).is_dir():
             _warn_stale_errors(Path(out_dir))
-        return write_frame_report(self._frame, self.matrix(), out_dir, png=png)
+        return write_frame_report(self._frame, self.matrix(), out_dir, png=png, raw=raw)
 
 
 def _warn_stale_errors(out: Path) -> None:

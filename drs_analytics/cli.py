@@ -101,6 +101,12 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _raw_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--raw", action="store_true",
+                        help="CSV cells exactly as pandas writes them: no quote added before a leading = + - @ "
+                             "(for programs, not spreadsheets)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="drs-analytics", description="Fleet analytics of Huawei Cloud DRS job actions.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -115,10 +121,12 @@ def _parser() -> argparse.ArgumentParser:
 
     fetch = sub.add_parser("fetch", help="fetch job actions and write the tidy CSV (stdout or --output)")
     _connection_args(fetch)
+    _raw_arg(fetch)
     fetch.add_argument("-o", "--output", metavar="FILE", help="write actions CSV here instead of stdout")
 
     report = sub.add_parser("report", help="fetch job actions and write the full report folder")
     _connection_args(report)
+    _raw_arg(report)
     report.add_argument("--out", required=True, metavar="DIR", help="report folder")
 
     cache = sub.add_parser("cache", help="inspect or clear the HTTP cache")
@@ -240,10 +248,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     result = _fetch(args)
     if args.output:
-        write_csv(result.frame, args.output)
+        write_csv(result.frame, args.output, raw=args.raw)
         print(f"{len(result.jobs)} jobs, {len(result.frame)} rows, {len(result.errors)} errors -> {args.output}")
     else:
-        write_csv(result.frame, sys.stdout)
+        write_csv(result.frame, sys.stdout, raw=args.raw)
     return _finish(result)
 
 
@@ -252,7 +260,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     _check_out_dir(args.out)
     result = _fetch(args)
-    paths = write_report(result, args.out)
+    paths = write_report(result, args.out, raw=args.raw)
     print(f"{len(result.jobs)} jobs, {len(result.frame)} rows, {len(result.errors)} errors; "
           f"report in {Path(args.out)}/: {' '.join(paths)}")
     return _finish(result)

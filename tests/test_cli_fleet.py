@@ -135,3 +135,15 @@ def test_cache_command_and_offline_fetch(emu, clean_env, tmp_path, capsys):
     assert "--everyone" in capsys.readouterr().err
     assert main(["cache", "info", "--cache", str(tmp_path / "nope.sqlite")]) == 2
     assert main(["fetch", "--offline", "--no-cache", emu.job_ids[0]]) == 2
+
+
+def test_raw_csv_keeps_formulas_as_they_are(emu, clean_env, tmp_path, capsys):
+    clean_env.setenv("DRS_AUTH_TOKEN", emu.token)
+    clean_env.setenv("DRS_ENDPOINT", emu.url)
+    clean_env.setenv("DRS_PROJECT_ID", emu.project_id)
+    emu.app.set_job_actions(emu.job_ids[0], ["=HYPERLINK(\"x\")"], ["@SUM"], "-CMD")
+    for raw, expected in ((False, "'=HYPERLINK"), (True, "=HYPERLINK")):
+        out = tmp_path / f"{raw}.csv"
+        assert main(["fetch", "--no-cache", *(["--raw"] if raw else []), "-o", str(out), emu.job_ids[0]]) == 0
+        text = out.read_text(encoding="utf-8")
+        assert any(line.split(",")[2].lstrip('"').startswith(expected) for line in text.splitlines()[1:]), text
