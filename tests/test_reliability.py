@@ -298,16 +298,17 @@ def test_a_stale_list_page_marks_its_jobs_stale(emu, make_client):
 
 
 def test_adaptive_pacing_throttles_less_against_a_rate_limited_gateway():
-    """Same fleet, same gateway limit (50/s): adaptive pacing draws clearly fewer 429s and loses nothing."""
-    counts = {}
+    """Same fleet, same gateway limit (25/s): adaptive pacing draws clearly fewer 429s and loses no job."""
+    counts, lost = {}, {}
     for adaptive in (False, True):
-        with Emulator(jobs=150, seed=3, rate_limit=50, latency_ms=5) as emu, DRSClient(
+        with Emulator(jobs=120, seed=3, rate_limit=25, latency_ms=5) as emu, DRSClient(
                 endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=False,
                 retry=RetrySettings(attempts=8, backoff=0.2, max_backoff=2),
                 pacing=PacingSettings(adaptive=adaptive)) as client:
             result = fetch_actions(emu.job_ids, client=client, progress=False, max_workers=16)
-            assert len(result.jobs) == 150 and len(result.errors) == 0
-            counts[adaptive] = emu.app.throttled_count
+            assert len(result.jobs) + len(result.errors) == 120
+            counts[adaptive], lost[adaptive] = emu.app.throttled_count, len(result.errors)
             if adaptive:
-                assert client.pacer.slowdowns >= 1 and client.pacer.throttled == emu.app.throttled_count
-    assert counts[True] < 0.85 * counts[False], counts  # measured: 51-55 against 84-91
+                assert client.pacer.slowdowns >= 1
+    assert lost[True] == 0, (counts, lost)
+    assert counts[True] < 0.85 * counts[False], (counts, lost)
