@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument("--frame-jobs", type=int, default=100_000, help="jobs of the tidy-frame build (default 100000)")
     parser.add_argument("--heatmap-jobs", type=int, default=10_000, help="jobs of the heatmap (default 10000)")
     parser.add_argument("--skip-sdk", action="store_true", help="skip (a) (e.g. without huaweicloudsdkdrs)")
+    parser.add_argument("--skip-loops", action="store_true", help="skip (a) and (b), the slow sequential loops")
     args = parser.parse_args()
 
     import drs_analytics
@@ -236,9 +237,10 @@ def main() -> None:
     emu = EmulatorProcess(max(args.jobs, args.warm_jobs), args.latency_ms)
     try:
         ids, warm_ids = emu.job_ids[: args.jobs], emu.job_ids[: args.warm_jobs]
-        plan = [("a", "sdk_loop", ids, f"(a) official SDK show_actions loop, {len(ids)} jobs")] if not args.skip_sdk else []
+        plan = [("a", "sdk_loop", ids, f"(a) official SDK show_actions loop, {len(ids)} jobs")]
+        plan += [("b", "requests_loop", ids, f"(b) naive requests loop, {len(ids)} jobs")]
+        plan = [p for p in plan if not args.skip_loops and not (args.skip_sdk and p[0] == "a")]
         plan += [
-            ("b", "requests_loop", ids, f"(b) naive requests loop, {len(ids)} jobs"),
             ("c0", "no_cache", ids, f"(c0) fetch_actions, no cache, {len(ids)} jobs"),
             ("c", "cold", ids, f"(c) fetch_actions, cold cache, {len(ids)} jobs"),
             ("d", "warm", warm_ids, f"(d) fetch_actions, warm cache, {len(warm_ids)} jobs"),
