@@ -146,7 +146,7 @@ def test_interrupting_a_fetch_is_prompt_and_a_rerun_completes_from_the_cache(tmp
             fetch_actions(emu.job_ids, client=client, max_workers=8, progress=False)
         stopped = time.perf_counter() - t0
         timer.join()
-        assert stopped < 0.6 + 2.0, f"took {stopped:.2f} s to stop"
+        assert stopped < 0.6 + 4.0, f"took {stopped:.2f} s to stop"  # requests in flight: 150 ms; bound for noisy machines
         assert not [t for t in threading.enumerate() if t.name.startswith("drs-fetch")]
         done = client.cache_info()["mine"]
         assert 0 < done < 200
@@ -169,7 +169,7 @@ def test_an_interrupt_during_retry_waits_is_prompt(tmp_path):
         with pytest.raises(KeyboardInterrupt):
             fetch_actions(emu.job_ids, client=client, max_workers=4, progress=False)
         timer.join()
-        assert time.perf_counter() - t0 < 3.0
+        assert time.perf_counter() - t0 < 4.0  # not the 30 s Retry-After
         assert not [t for t in threading.enumerate() if t.name.startswith("drs-fetch")]
 
 
