@@ -29,3 +29,15 @@ def test_import_does_not_load_plotting_or_widgets():
     code = "import sys, drs_analytics; print(sorted(m for m in ('matplotlib', 'ipywidgets', 'tqdm', 'requests_cache') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_import_does_no_heavy_work():
+    """Plotting and widgets load on first use, not with the package (issue: performance)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, drs_analytics; heavy = [m for m in ('matplotlib', 'ipywidgets', 'IPython', 'tqdm', "
+            "'requests_cache', 'huaweicloudsdkcore') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
