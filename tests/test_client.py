@@ -196,3 +196,17 @@ def test_endpoint_with_region_uses_the_endpoint_and_labels_the_region(emu):
                    cache=False) as client:
         assert client.endpoint == emu.url and client.region == "cn-south-2"
         assert client.get_actions(emu.job_ids[0]).job_id == emu.job_ids[0]
+
+
+def test_two_access_keys_never_share_cache_entries(emu, make_client, tmp_path):
+    """The same AK with a wrong SK, or another AK, never reads the right credential's cached answers."""
+    path = tmp_path / "shared.sqlite"
+    right = make_client(cache=path, token=None, ak=emu.ak, sk=emu.sk)
+    right.get_actions(emu.job_ids[0])
+    assert right.get_actions(emu.job_ids[0]).from_cache
+    for ak, sk in ((emu.ak, emu.sk + "0"), ("AKOTHERACCESSKEY0000", emu.sk)):
+        intruder = make_client(cache=path, token=None, ak=ak, sk=sk)
+        with pytest.raises(AuthenticationError):
+            intruder.get_actions(emu.job_ids[0])
+        assert intruder.cached_response(f"{emu.url}{intruder.actions_path(emu.job_ids[0])}") is None
+    assert right.cache_info()["entries"] == 1

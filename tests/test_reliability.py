@@ -75,7 +75,8 @@ def test_expired_answers_are_revalidated_with_the_server(emu, make_client):
     before = emu.app.request_count
     again = fetch_actions(emu.job_ids[:5], client=client, progress=False)
     assert emu.app.request_count - before == 5  # asked again (conditionally)
-    assert not again.jobs["stale"].any() and len(again.errors) == 0
+    assert emu.app.not_modified_count == 5  # ... and answered 304: the cached bodies were kept
+    assert again.jobs["from_cache"].all() and not again.jobs["stale"].any() and len(again.errors) == 0
 
 
 def test_offline_serves_the_cache_and_records_what_is_missing(emu, make_client, tmp_path):
