@@ -82,7 +82,7 @@ def _endpoint(endpoint: str | None, region: str | None) -> str:
         if not endpoint:
             return url
     if not endpoint:
-        raise ConfigurationError("no endpoint: pass endpoint='https://...' or region='cn-south-2'")
+        raise ConfigurationError("no endpoint: pass endpoint='https://...' or region='cn-south-2', or set DRS_ENDPOINT or DRS_REGION")
     if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
         raise ConfigurationError(f"invalid endpoint {endpoint!r}: it must start with https:// (or http:// for a local emulator)")
     if any(c in endpoint for c in "?#") or any(c.isspace() for c in endpoint):
@@ -105,11 +105,16 @@ def _iam_endpoint(iam: str | None, region: str | None) -> str | None:
     return iam_endpoint(region) if region else None
 
 
+#: Environment variables read when ``endpoint=``/``region=``/``project_id=`` are not given
+#: (the same the CLI and ``open_fleet`` read).
+ENDPOINT_ENV, REGION_ENV, DRS_PROJECT_ENV = "DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID"
+
+
 def _project(project_id: str | None) -> str:
     if project_id is None:
-        project_id = os.environ.get(PROJECT_ENV, "").strip() or None
+        project_id = os.environ.get(DRS_PROJECT_ENV, "").strip() or os.environ.get(PROJECT_ENV, "").strip() or None
         if project_id is None:
-            raise ConfigurationError(f"no project: pass project_id= or set {PROJECT_ENV}")
+            raise ConfigurationError(f"no project: pass project_id= or set {DRS_PROJECT_ENV} or {PROJECT_ENV}")
     return check_id(project_id, "project ID")
 
 
@@ -130,11 +135,13 @@ class DRSClient:
     ----------
     endpoint : str, optional
         Base URL, e.g. ``https://drs.cn-south-2.myhuaweicloud.com`` or an emulator's ``emu.url``.
+        With neither ``endpoint`` nor ``region``: ``$DRS_ENDPOINT`` / ``$DRS_REGION``.
     region : str, optional
         Region ID (``eu-west-101`` uses its ``.eu`` domain). With ``endpoint`` too, the
         endpoint is used and the region only labels the data (and picks the IAM endpoint).
     project_id : str, optional
-        The project (tenant in a region) whose jobs are read; default ``$HUAWEICLOUD_SDK_PROJECT_ID``.
+        The project (tenant in a region) whose jobs are read; default ``$DRS_PROJECT_ID``, else
+        ``$HUAWEICLOUD_SDK_PROJECT_ID``.
     token : str, optional
         IAM token sent as ``X-Auth-Token``.
     ak, sk, security_token : str, optional
@@ -212,6 +219,9 @@ class DRSClient:
         ca_bundle: str | os.PathLike | None = None,
         session: requests.Session | None = None,
     ) -> None:
+        if endpoint is None and region is None:
+            endpoint = os.environ.get(ENDPOINT_ENV, "").strip() or None
+            region = os.environ.get(REGION_ENV, "").strip() or None
         self.settings = ClientSettings(
             endpoint=_endpoint(endpoint, region),
             project_id=_project(project_id),

@@ -5,14 +5,16 @@
 ...     fleet.source, len(fleet.job_ids)
 ('emulator', 5)
 
-With these environment variables set, :func:`open_fleet` uses the real API instead:
+With ``DRS_ENDPOINT`` or ``DRS_REGION`` set, :func:`open_fleet` uses the real API instead:
 
-=====================  ======================================================
-``DRS_ENDPOINT``       API base URL (or ``DRS_REGION``, e.g. ``cn-south-2``)
-``DRS_PROJECT_ID``     the project whose jobs are read
-``DRS_AUTH_TOKEN``     IAM token (never printed)
-``DRS_JOBS_FILE``      file with one job ID per line (``#`` comments allowed)
-=====================  ======================================================
+==============================  ==========================================================
+``DRS_ENDPOINT``                API base URL (or ``DRS_REGION``, e.g. ``cn-south-2``)
+``DRS_PROJECT_ID``              the project whose jobs are read (or ``HUAWEICLOUD_SDK_PROJECT_ID``)
+credentials                     ``DRS_AUTH_TOKEN``; or ``HUAWEICLOUD_SDK_AK``/``_SK``; or
+                                ``DRS_IAM_USERNAME``/``_PASSWORD``/``_DOMAIN`` (never printed)
+``DRS_JOBS_FILE`` (optional)    one job ID per line (``#`` comments allowed); without it,
+                                every job of the project, from the job list
+==============================  ==========================================================
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .validation import id_lines
 
 __all__ = ["ENV_VARIABLES", "Fleet", "open_fleet"]
 
-#: The variables that switch :func:`open_fleet` to a real endpoint.
+#: The variables :func:`open_fleet` reads for a real endpoint (``DRS_ENDPOINT`` or ``DRS_REGION`` switches to it).
 ENV_VARIABLES = ("DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID", "DRS_AUTH_TOKEN", "DRS_JOBS_FILE")
 
 
@@ -72,24 +74,28 @@ def _job_ids_from(path: str) -> list[str]:
 
 def _from_environment() -> Fleet | None:
     env = {name: os.environ.get(name, "").strip() for name in ENV_VARIABLES}
-    wanted = [env["DRS_ENDPOINT"] or env["DRS_REGION"], env["DRS_PROJECT_ID"], env["DRS_AUTH_TOKEN"], env["DRS_JOBS_FILE"]]
-    if not any(wanted):
+    if not (env["DRS_ENDPOINT"] or env["DRS_REGION"]):
+        others = [name for name in ("DRS_PROJECT_ID", "DRS_AUTH_TOKEN", "DRS_JOBS_FILE") if env[name]]
+        if others:
+            raise ConfigurationError(f"{', '.join(others)} set but no DRS_ENDPOINT or DRS_REGION: set one of them "
+                                     "for a real endpoint (or unset the others for the emulator)")
         return None
-    if not all(wanted):
-        names = ("DRS_ENDPOINT or DRS_REGION", "DRS_PROJECT_ID", "DRS_AUTH_TOKEN", "DRS_JOBS_FILE")
-        missing = [name for name, value in zip(names, wanted) if not value]
-        raise ConfigurationError(f"real endpoint half configured: also set {', '.join(missing)} (or unset all for the emulator)")
-    client = DRSClient(endpoint=env["DRS_ENDPOINT"] or None, region=None if env["DRS_ENDPOINT"] else env["DRS_REGION"],
-                       project_id=env["DRS_PROJECT_ID"])
-    job_ids = _job_ids_from(env["DRS_JOBS_FILE"])
-    if not job_ids:
+    client = DRSClient()  # endpoint, region, project and credentials from the environment
+    try:
+        if env["DRS_JOBS_FILE"]:
+            job_ids = _job_ids_from(env["DRS_JOBS_FILE"])
+            if not job_ids:
+                raise ConfigurationError(f"DRS_JOBS_FILE {env['DRS_JOBS_FILE']} holds no job ID")
+        else:
+            job_ids = list(client.list_jobs()["job_id"])
+    except BaseException:
         client.close()
-        raise ConfigurationError(f"DRS_JOBS_FILE {env['DRS_JOBS_FILE']} holds no job ID")
+        raise
     return Fleet(client, job_ids, client.endpoint)
 
 
 def open_fleet(*, jobs: int = 300, seed: int = 7, latency_ms: float = 10.0) -> Fleet:
-    """A real endpoint when the ``DRS_*`` variables are set, else a started emulator.
+    """A real endpoint when ``DRS_ENDPOINT`` or ``DRS_REGION`` is set, else a started emulator.
 
     The emulator's client caches in a temporary file removed by :meth:`Fleet.close`.
     """

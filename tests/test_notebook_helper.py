@@ -3,7 +3,8 @@ import pytest
 from drs_analytics import ConfigurationError
 from drs_analytics.notebook import open_fleet
 
-ENV = ("DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID", "DRS_AUTH_TOKEN", "DRS_JOBS_FILE")
+ENV = ("DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID", "DRS_AUTH_TOKEN", "DRS_JOBS_FILE", "HUAWEICLOUD_SDK_AK",
+       "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID", "DRS_IAM_USERNAME", "DRS_IAM_PASSWORD", "DRS_IAM_DOMAIN")
 
 
 @pytest.fixture
@@ -41,5 +42,18 @@ def test_all_variables_use_that_endpoint(clean_env, emu, tmp_path):
 
 def test_half_configured_environment_names_what_is_missing(clean_env):
     clean_env.setenv("DRS_PROJECT_ID", "p1")
-    with pytest.raises(ConfigurationError, match="DRS_ENDPOINT or DRS_REGION, DRS_AUTH_TOKEN, DRS_JOBS_FILE"):
+    with pytest.raises(ConfigurationError, match="DRS_PROJECT_ID set but no DRS_ENDPOINT or DRS_REGION"):
         open_fleet()
+    clean_env.setenv("DRS_ENDPOINT", "http://127.0.0.1:9")
+    with pytest.raises(ConfigurationError, match="no credentials"):
+        open_fleet()
+
+
+def test_aksk_without_a_jobs_file_reads_the_whole_project_from_the_list(clean_env, emu, tmp_path):
+    clean_env.setenv("DRS_ENDPOINT", emu.url)
+    clean_env.setenv("HUAWEICLOUD_SDK_PROJECT_ID", emu.project_id)
+    clean_env.setenv("HUAWEICLOUD_SDK_AK", emu.ak)
+    clean_env.setenv("HUAWEICLOUD_SDK_SK", emu.sk)
+    clean_env.setenv("DRS_ANALYTICS_CACHE_DIR", str(tmp_path / "cache"))
+    with open_fleet() as fleet:
+        assert fleet.client.auth_kind == "aksk" and sorted(fleet.job_ids) == sorted(emu.job_ids)
