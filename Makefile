@@ -9,7 +9,12 @@ OUT ?= drs-report
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The package alone (the demo), then the test extras on top (the tests).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
@@ -18,7 +23,7 @@ demo: $(VENV)/.installed
 	$(BIN)/drs-analytics demo --out $(OUT)
 
 ## test: run the test suite (pytest)
-test: $(VENV)/.installed
+test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
 ## test-pandas22: the suite again with pandas 2.2, in .venv-pandas22 (PY_OLD picks the interpreter)
