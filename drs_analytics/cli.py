@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import warnings
 import os
 import sys
 import tempfile
@@ -123,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     _connection_args(fetch)
     _raw_arg(fetch)
     fetch.add_argument("-o", "--output", metavar="FILE", help="write actions CSV here instead of stdout")
+    fetch.add_argument("--errors", metavar="FILE", help="also write the error records (errors.csv format) here")
 
     report = sub.add_parser("report", help="fetch job actions and write the full report folder")
     _connection_args(report)
@@ -223,15 +225,32 @@ def _fetch_fleet(args: argparse.Namespace, progress):
         return fetch_fleet(client, **kwargs)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _counts(result) -> str:
+    """``N jobs, N rows, N errors[, N stale]`` (list scans and targets that failed counted apart)."""
+    scans = int(result.errors["job_id"].str.startswith("<").sum()) if len(result.errors) else 0
+    parts = [_plural(len(result.jobs), "job"), _plural(len(result.frame), "row"),
+             _plural(len(result.errors) - scans, "error")]
+    if scans:
+        parts.append(f"{_plural(scans, 'failed list scan')} or target{'s' if scans != 1 else ''}")
+    stale = int(result.jobs["stale"].sum()) if "stale" in result.jobs else 0
+    if stale:
+        parts.append(f"{stale:,} stale (expired cached answers)")
+    return ", ".join(parts)
+
+
 def _failure_line(result) -> str | None:
-    """One stderr line when jobs failed; names the common cause when all failed alike."""
+    """One stderr line when jobs (or list scans) failed; names the common cause when all failed alike."""
     errors = result.errors
     if not len(errors):
         return None
     first = errors.iloc[0]
     if len(result.jobs) == 0:
-        return f"error: all {len(errors)} job{'s' if len(errors) != 1 else ''} failed: {first['detail']}"
-    return f"warning: {len(errors)} of {result.requested} jobs failed (first: {first['job_id']}: {first['detail']})"
+        return f"error: nothing fetched ({_counts(result)}): {first['detail']}"
+    return f"warning: {_counts(result)} (first: {first['job_id']}: {first['detail']})"
 
 
 def _finish(result) -> int:
@@ -249,9 +268,11 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     result = _fetch(args)
     if args.output:
         write_csv(result.frame, args.output, raw=args.raw)
-        print(f"{len(result.jobs)} jobs, {len(result.frame)} rows, {len(result.errors)} errors -> {args.output}")
+        print(f"{_counts(result)} -> {args.output}")
     else:
         write_csv(result.frame, sys.stdout, raw=args.raw)
+    if args.errors:
+        write_csv(result.errors, args.errors, raw=args.raw)
     return _finish(result)
 
 
@@ -261,8 +282,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_out_dir(args.out)
     result = _fetch(args)
     paths = write_report(result, args.out, raw=args.raw)
-    print(f"{len(result.jobs)} jobs, {len(result.frame)} rows, {len(result.errors)} errors; "
-          f"report in {Path(args.out)}/: {' '.join(paths)}")
+    print(f"{_counts(result)}; report in {Path(args.out)}/: {' '.join(paths)}")
     return _finish(result)
 
 
@@ -367,10 +387,21 @@ def _log_to_stderr() -> None:
         logger.setLevel(logging.WARNING)
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings as one ``warning: ...`` line (no source line, no file name)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``drs-analytics`` command."""
     args = _parser().parse_args(argv)
     _log_to_stderr()
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "emulator":
         from .emulator import cli as emulator_cli
 

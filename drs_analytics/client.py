@@ -338,6 +338,7 @@ class DRSClient:
         read instead; with ``stale_if_error``, an expired cached answer replaces a final
         transient failure (see :func:`is_stale`).
         """
+        self.check_open()
         url = self.endpoint + path + (f"?{canonical_query(query)}" if query else "")
         what = f"GET {path}"
         if self.settings.offline:
@@ -529,8 +530,19 @@ class DRSClient:
         return list_jobs(self, job_type, page_size=page_size, **filters)
 
     # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (a closed client sends nothing)."""
+        return getattr(self, "_closed", False)
+
+    def check_open(self) -> None:
+        """Raise :class:`ConfigurationError` if the client was closed."""
+        if self.closed:
+            raise ConfigurationError("this DRSClient is closed (it left its with-block?); make a new one")
+
     def close(self) -> None:
         """Close the HTTP session and its cache connection."""
+        self._closed = True
         self.session.close()
         iam = getattr(self._auth, "_session", None)
         if iam is not None:

@@ -136,6 +136,10 @@ def fetch_result_html(result: FetchResult) -> str:
     ]
     if len(result.conflicts):
         rows.append(_row("Conflicting actions", f"{len(result.conflicts):,} (kept as unavailable)"))
+    stale = int(result.jobs["stale"].sum()) if "stale" in result.jobs else 0
+    if stale:
+        rows.append(_row("Stale", f"<b>{stale:,} jobs</b> from expired cached answers (the API failed, or offline): "
+                                  "see the <code>stale</code> column"))
     rows.append(_row(f"Most unavailable (top {TOP_UNAVAILABLE})", _unavailable_html(summary)))
     title = f"<b>DRS fetch result</b> <span class='drs-muted'>project {_text(result.project_id, 80)}</span>"
     return f"{_STYLE}<div class='drs-summary'>{title}<table>{''.join(rows)}</table></div>"

@@ -190,6 +190,7 @@ def collect_actions(
     refresh: bool = False,
 ) -> tuple[dict[str, object], list[JobActions], list[dict]]:
     """Fetch distinct jobs: (input label -> value, fetched jobs, error records in input order)."""
+    client.check_open()
     workers = _workers(max_workers, client)
     distinct = _distinct(job_ids)
     errors: list[dict] = []

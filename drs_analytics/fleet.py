@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 SOURCES = ("list", "actions")
 #: Extra columns of ``FetchResult.errors`` from :func:`fetch_fleet`.
-FLEET_ERROR_COLUMNS = ("project_id", "region")
+FLEET_ERROR_COLUMNS = ("project_id", "region", "target")
 
 
 class EnrichmentWarning(UserWarning):
@@ -56,6 +56,7 @@ class _Part:
 
     project_id: str
     region: str | None
+    target: str = ""
     records: list = field(default_factory=list)
     listed: list[ListedJob | None] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
@@ -76,8 +77,9 @@ def _scan(client: DRSClient, kinds: tuple[str, ...], page_size: int, filters: di
     return list(jobs.values())
 
 
-def _collect(client: DRSClient, kinds, source, page_size, filters, max_workers, progress) -> _Part:
-    part = _Part(client.project_id, client.region)
+def _collect(client: DRSClient, kinds, source, page_size, filters, max_workers, progress, label) -> _Part:
+    client.check_open()
+    part = _Part(client.project_id, client.region, label)
     listed = _scan(client, kinds, page_size, filters, part)
     if source == "list":
         for job in listed:
@@ -95,11 +97,20 @@ def _collect(client: DRSClient, kinds, source, page_size, filters, max_workers, 
     return part
 
 
+def _label(item: Any, client: DRSClient) -> str:
+    """How a target is named in error records: its ``name``, else region-or-endpoint/project."""
+    if isinstance(item, Target):
+        return item.label
+    if isinstance(item, Mapping):
+        return to_target(item).label
+    return f"{client.region or client.endpoint}/{client.project_id}"
+
+
 def _target_failed(target: Any, exc: Exception) -> _Part:
     """A target that could not even be set up: one error record naming it."""
     label = target.label if isinstance(target, Target) else repr(target)
     project = getattr(target, "project_id", None) or ""
-    part = _Part(project, getattr(target, "region", None))
+    part = _Part(project, getattr(target, "region", None), label)
     part.errors.append(error_record(f"<target {label}>", exc))
     return part
 
@@ -117,7 +128,8 @@ def _combine(parts: list[_Part]) -> tuple[list, dict[str, pd.Categorical], list[
             listed.append(job)
             projects.append(part.project_id)
             regions.append(part.region)
-        errors.extend({**e, "project_id": part.project_id, "region": part.region} for e in part.errors)
+        errors.extend({**e, "project_id": part.project_id, "region": part.region, "target": part.target}
+                      for e in part.errors)
     if repeated:
         warnings.warn(f"{len(repeated)} job{'s' if len(repeated) != 1 else ''} appear in more than one target "
                       f"(first: {repeated[0]}); kept the first target's", stacklevel=3)
@@ -202,13 +214,17 @@ def fetch_fleet(
     if not items:
         raise ValueError("targets is empty")
     for item in items:
+        if isinstance(item, DRSClient):
+            item.check_open()  # a caller's mistake, raised rather than recorded
+    for item in items:
         own = None
         try:
             if isinstance(item, DRSClient):
                 target_cli = item
             else:
                 own = target_cli = target_client(to_target(item), **dict(client_options or {}))
-            parts.append(_collect(target_cli, kinds, source, page_size, checked, max_workers, progress))
+            parts.append(_collect(target_cli, kinds, source, page_size, checked, max_workers, progress,
+                                  _label(item, target_cli)))
         except DRSAnalyticsError as exc:
             parts.append(_target_failed(item if not isinstance(item, Mapping) else _safe_target(item), exc))
         finally:
@@ -234,7 +250,7 @@ def _safe_target(item: Mapping[str, Any]) -> Any:
 
 def enrichment(client: DRSClient, records: list, *, job_type: str | Iterable[str] | None = None) -> dict[str, pd.Categorical]:
     """Metadata columns for ``records`` from the job list (NA for jobs it does not show)."""
-    part = _Part(client.project_id, client.region)
+    part = _Part(client.project_id, client.region, _label(client, client))
     listed = {job.job_id: job for job in _scan(client, job_types(job_type), DEFAULT_PAGE_SIZE, {}, part)}
     if part.errors:
         warnings.warn(f"job metadata is incomplete: {len(part.errors)} list scan(s) failed "

@@ -117,8 +117,10 @@ def job_values(data: DataSource, column: str, *, purpose: str) -> pd.Series:
             per_job = frame.drop_duplicates("job_id")
             return pd.Series(per_job[column].to_numpy(), index=pd.Index(per_job["job_id"].astype(str)), name=column)
     kind = "a FetchResult" if isinstance(data, FetchResult) else "this frame"
+    hint = (" (job metadata such as status comes with fetch_fleet(client) or fetch_actions(..., enrich=True))"
+            if column == "status" else "")
     raise ValueError(f"{purpose} needs a per-job {column!r} column (the tidy frame or a FetchResult); "
-                     f"{kind} has none")
+                     f"{kind} has none{hint}")
 
 
 def plain(labels: Sequence[object]) -> list[str]:

@@ -106,6 +106,10 @@ class FetchResult:
         """Share of fetched jobs served from the cache."""
         return float(self.jobs["from_cache"].mean()) if len(self.jobs) else 0.0
 
+    def _stale_repr(self) -> str:
+        stale = int(self.jobs["stale"].sum()) if "stale" in self.jobs else 0
+        return f" stale={stale}" if stale else ""
+
     def _repr_html_(self) -> str:
         """Compact HTML summary for notebooks (see :func:`drs_analytics.display.fetch_result_html`)."""
         from .display import fetch_result_html
@@ -116,5 +120,5 @@ class FetchResult:
         return (
             f"<FetchResult project={self.project_id} jobs={len(self.jobs)} errors={len(self.errors)} "
             f"rows={len(self.frame)} actions={self.frame['action'].nunique()} "
-            f"from_cache={self.from_cache_share:.0%} elapsed={self.elapsed:.2f}s>"
+            f"from_cache={self.from_cache_share:.0%}{self._stale_repr()} elapsed={self.elapsed:.2f}s>"
         )

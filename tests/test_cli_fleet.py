@@ -147,3 +147,26 @@ def test_raw_csv_keeps_formulas_as_they_are(emu, clean_env, tmp_path, capsys):
         assert main(["fetch", "--no-cache", *(["--raw"] if raw else []), "-o", str(out), emu.job_ids[0]]) == 0
         text = out.read_text(encoding="utf-8")
         assert any(line.split(",")[2].lstrip('"').startswith(expected) for line in text.splitlines()[1:]), text
+
+
+def test_fetch_writes_errors_and_counts_list_scans_and_stale_apart(emu, clean_env, tmp_path, capsys):
+    from drs_analytics.report import read_errors
+
+    clean_env.setenv("DRS_ENDPOINT", emu.url)
+    clean_env.setenv("DRS_PROJECT_ID", emu.project_id)
+    clean_env.setenv("DRS_AUTH_TOKEN", "wrong-token")
+    code = main(["fetch", "--all", "--no-cache", "-o", str(tmp_path / "a.csv"), "--errors", str(tmp_path / "e.csv")])
+    err = capsys.readouterr().err
+    assert code == 1 and "0 jobs, 0 rows, 0 errors, 4 failed list scans or targets" in err and err.count("\n") == 1
+    assert list(read_errors(tmp_path / "e.csv")["status_code"]) == [401] * 4
+    clean_env.setenv("DRS_AUTH_TOKEN", emu.token)
+    cache = str(tmp_path / "c.sqlite")
+    assert main(["fetch", "--cache", cache, "--expire-after", "0.3", "-o", str(tmp_path / "b.csv"), *emu.job_ids[:3]]) == 0
+    capsys.readouterr()
+    import time
+
+    time.sleep(1.0)
+    emu.app.set_raw_response(emu.job_ids[0], 500, b'{"error_code":"DRS.M00004","error_msg":"x"}')
+    code = main(["fetch", "--cache", cache, "--stale-if-error", "-o", str(tmp_path / "c.csv"), *emu.job_ids[:3]])
+    out = capsys.readouterr().out
+    assert code == 0 and "3 jobs" in out and "1 stale (expired cached answers)" in out

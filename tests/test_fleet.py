@@ -206,10 +206,12 @@ def test_a_failing_target_becomes_error_records_and_the_others_proceed(monkeypat
         ]
         result = fetch_fleet(targets=targets, job_type="sync,migration", client_options={"cache": False,
                                                                                            "retry": FAST_RETRY})
+        bad_label = f"{bad.url}/{bad.project_id}"
     wanted = {j.id for j in good.fleet if j.job_type in ("sync", "migration")}
     assert set(result.jobs["job_id"]) == wanted
     bad_rows = result.errors[result.errors["project_id"] == bad.project_id]
     assert sorted(bad_rows["job_id"]) == ["<list job_type=migration>", "<list job_type=sync>"]
+    assert set(bad_rows["target"]) == {bad_label}  # the target is named
     assert (bad_rows["status_code"] == 401).all()
     unset = result.errors[result.errors["detail"].str.contains("UNSET_VARIABLE_X")]
     assert len(unset) == 1 and unset.iloc[0]["error_type"] == "ConfigurationError"
@@ -405,3 +407,12 @@ def test_a_refused_page_size_falls_back_to_smaller_pages():
         assert set(result.jobs["job_id"]) == set(emu.job_ids) and len(result.errors) == 0
         # per job type: one refused request, then pages of 100
         assert _list_requests(emu) == len(JOB_TYPES) + _expected_pages(emu, 100)
+
+
+def test_a_closed_client_says_so(emu, make_client):
+    client = make_client()
+    client.close()
+    with pytest.raises(ConfigurationError, match="this DRSClient is closed"):
+        fetch_actions(emu.job_ids[:2], client=client)
+    with pytest.raises(ConfigurationError, match="closed"):
+        fetch_fleet(client)

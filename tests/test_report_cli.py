@@ -89,7 +89,7 @@ def test_cli_fetch_to_stdout_and_exit_1_when_some_jobs_fail(emu, monkeypatch, tm
     assert code == 1
     assert captured.out.splitlines()[0] == ",".join(FRAME_COLUMNS)
     assert all(emu.job_ids[0] in line for line in captured.out.splitlines()[1:])
-    assert captured.err.count("\n") == 1 and "1 of 2 jobs failed" in captured.err
+    assert captured.err.count("\n") == 1 and "1 job, " in captured.err and "1 error" in captured.err
 
 
 def test_cli_401_prints_one_line(emu, monkeypatch, capsys):
@@ -97,7 +97,7 @@ def test_cli_401_prints_one_line(emu, monkeypatch, capsys):
     monkeypatch.setenv("DRS_AUTH_TOKEN", "not-the-token")
     assert main(["fetch", "--no-cache", *emu.job_ids[:3]]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "all 3 jobs failed" in err and "401" in err and "APIGW.0301" in err
+    assert err.count("\n") == 1 and "nothing fetched (0 jobs, 0 rows, 3 errors)" in err and "401" in err and "APIGW.0301" in err
     assert "not-the-token" not in err and "Traceback" not in err
 
 
