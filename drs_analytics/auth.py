@@ -234,13 +234,9 @@ class PasswordAuth(_Secret):
         return _hash("password", self.domain, self.username, self._password)
 
     @property
-    def generation(self) -> int:
-        """Changes whenever a new token is obtained; pass it to :meth:`renew`."""
-        return self.issued
-
-    @property
     def sent_generation(self) -> int | None:
-        """The generation of the token this thread last sent (None if getting it failed)."""
+        """The generation (``issued`` count) of the token this thread last sent, for :meth:`renew`;
+        None if getting it failed."""
         return getattr(self._sent, "generation", None)
 
     def token(self) -> str:

@@ -203,6 +203,8 @@ def fetch_fleet(
     """
     if (client is None) == (targets is None):
         raise TypeError("pass either a client or targets=[...]")
+    if isinstance(targets, (str, bytes, Mapping, Target, DRSClient)):
+        raise TypeError(f"targets must be a list of targets, not a single {type(targets).__name__}; wrap it: [target]")
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     kinds = job_types(job_type)

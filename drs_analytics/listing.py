@@ -200,7 +200,7 @@ def iter_jobs(
     check_page_size(page_size)
     path = f"/v5/{client.project_id}/jobs"
     base = [("job_type", job_type), *((k, str(v)) for k, v in (filters or {}).items() if v is not None)]
-    offset, totals, seen, counts = 0, set(), set(), []
+    offset, seen, totals = 0, set(), []  # totals: each distinct total_count, in order (None: not given)
     while True:
         query = [*base, ("offset", str(offset)), ("limit", str(page_size))]
         try:
@@ -225,15 +225,15 @@ def iter_jobs(
                 seen.add(entry.job_id)
                 yield entry
         offset += len(page.jobs)
-        totals.add(page.total_count)
         logger.debug("%s: %d jobs (total_count %s)", where, len(page.jobs), page.total_count)
-        if page.total_count is not None and page.total_count not in counts:
-            counts.append(page.total_count)
+        if page.total_count not in totals:
+            totals.append(page.total_count)
         more = page.total_count is not None and offset < page.total_count  # the server says more remain
         if not page.jobs or (len(page.jobs) < page_size and not more):
             break
-        if len(totals) == 1 and page.total_count is not None and not more:
+        if totals == [page.total_count] and page.total_count is not None and not more:
             break
+    counts = [t for t in totals if t is not None]
     if len(counts) > 1:
         warnings.warn(
             f"the job list (job_type={job_type}) changed while it was read (total_count "

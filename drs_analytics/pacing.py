@@ -88,7 +88,10 @@ class Pacer:
     def answered(self) -> None:
         """Any answer arrived (the share of 429s among recent answers is the throttling signal)."""
         with self._lock:
-            self._answers.append(self._clock())
+            now = self._clock()
+            self._answers.append(now)
+            while self._answers[0] < now - _WINDOW:  # only the last second is ever read
+                self._answers.popleft()
 
     def throttled_by_server(self, retry_after: float | None) -> None:
         """A 429 arrived: slow every thread down (adaptive pacing only)."""

@@ -416,3 +416,10 @@ def test_a_closed_client_says_so(emu, make_client):
         fetch_actions(emu.job_ids[:2], client=client)
     with pytest.raises(ConfigurationError, match="closed"):
         fetch_fleet(client)
+
+
+def test_a_single_target_instead_of_a_list_is_named(emu):
+    with pytest.raises(TypeError, match="targets must be a list of targets, not a single dict"):
+        fetch_fleet(targets={"endpoint": emu.url, "project_id": emu.project_id})
+    with pytest.raises(TypeError, match="not a single str"):
+        fetch_fleet(targets="cn-south-2")
