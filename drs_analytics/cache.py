@@ -5,6 +5,10 @@ Caching rules:
 * only ``200`` answers to ``GET`` are stored, and only when the body is a valid
   ``job_action`` or job list page (a malformed 200 is an error and is never served
   from the cache);
+* the body is checked where answers are saved (the backend's ``accept``), not with
+  requests-cache's ``filter_fn``: an answer failing ``filter_fn`` makes requests-cache
+  *delete* the entry under its key, so one malformed 200 would destroy the good copy
+  that ``stale_if_error`` and offline mode rely on. A bad answer is just not saved;
 * credentials never reach the file: ``X-Auth-Token``, ``Authorization`` (AK/SK
   signatures), ``X-Security-Token`` and ``X-Sdk-Date`` are redacted from stored requests
   and kept out of cache keys, so signed requests hit the cache like token ones;
@@ -127,7 +131,9 @@ def make_session(
 
         cache_path = Path(cache_path).expanduser()
         cache_path.parent.mkdir(parents=True, exist_ok=True)
-        backend = PooledSQLiteCache(str(cache_path), wal=True, busy_timeout=BUSY_TIMEOUT_MS)
+        backend = PooledSQLiteCache(
+            str(cache_path), wal=True, busy_timeout=BUSY_TIMEOUT_MS, accept=is_cacheable
+        )
         session = CachedSession(
             backend=backend,
             expire_after=expire_after,
@@ -136,7 +142,6 @@ def make_session(
             ignored_parameters=IGNORED_PARAMETERS,
             match_headers=("X-Language",),
             key_fn=functools.partial(cache_key, identity=identity, memo={}),
-            filter_fn=is_cacheable,
             stale_if_error=False,
         )
         logger.debug("HTTP cache at %s (fresh for %s s)", cache_path, expire_after)

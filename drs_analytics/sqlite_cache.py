@@ -16,19 +16,27 @@ locking does the work it was built for:
   calls never wait on themselves;
 * the pool keeps at most ``max_idle`` idle connections, so threads that come and go
   (one thread pool per fetch) do not leak file handles.
+
+:class:`PooledSQLiteCache` also takes ``accept``: answers it refuses are not saved, and
+what is stored under their key is left alone (requests-cache's ``filter_fn`` would
+delete it).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from requests_cache.backends.base import BaseCache
 from requests_cache.backends.sqlite import SQLiteCache, SQLiteDict, _get_sqlite_cache_path
 
 __all__ = ["PooledSQLiteCache", "PooledSQLiteDict"]
+
+logger = logging.getLogger(__name__)
 
 
 class PooledSQLiteDict(SQLiteDict):
@@ -112,11 +120,34 @@ class PooledSQLiteDict(SQLiteDict):
 
 
 class PooledSQLiteCache(SQLiteCache):
-    """:class:`requests_cache.SQLiteCache` whose two tables use :class:`PooledSQLiteDict`."""
+    """:class:`requests_cache.SQLiteCache` whose two tables use :class:`PooledSQLiteDict`.
 
-    def __init__(self, db_path: str = "http_cache", serializer=None, **kwargs) -> None:
+    Parameters
+    ----------
+    db_path : str
+        The SQLite file.
+    serializer : optional
+        requests-cache serializer (default: its pickle one).
+    accept : callable, optional
+        ``accept(response) -> bool``; a response it refuses is not saved and the entry
+        already stored under its key (a good earlier answer) is kept.
+    **kwargs
+        requests-cache backend and SQLite options (``wal``, ``busy_timeout``...).
+    """
+
+    def __init__(self, db_path: str = "http_cache", serializer=None, *,
+                 accept: Callable[[Any], bool] | None = None, **kwargs) -> None:
+        self.accept = accept
         BaseCache.__init__(self, cache_name=str(db_path), **kwargs)
         skwargs = {"serializer": serializer, **kwargs} if serializer else kwargs
         path = _get_sqlite_cache_path(db_path, False, False)
         self.responses = PooledSQLiteDict(path, table_name="responses", **skwargs)
         self.redirects = PooledSQLiteDict(path, table_name="redirects", serializer=None, **kwargs)
+
+    def save_response(self, response: Any, cache_key: str | None = None, expires: Any = None) -> None:
+        """Store ``response`` under ``cache_key``, unless ``accept`` refuses it (then store nothing)."""
+        if self.accept is not None and not self.accept(response):
+            logger.debug("not caching a refused %s answer of %s", response.status_code,
+                         getattr(response, "url", "?"))
+            return
+        super().save_response(response, cache_key, expires)

@@ -313,3 +313,22 @@ def test_adaptive_pacing_throttles_less_against_a_rate_limited_gateway():
                 assert client.pacer.slowdowns >= 1
     assert lost[True] == 0, (counts, lost)
     assert counts[True] < 0.85 * counts[False], (counts, lost)
+
+
+def test_a_malformed_200_keeps_the_good_cached_copy(emu, make_client):
+    """A broken 200 is an error and is not cached, and the good copy under its key survives it."""
+    client = make_client(expire_after=0.3, stale_if_error=True)
+    job = emu.job_ids[0]
+    first = fetch_actions([job], client=client, progress=False)
+    assert len(first.errors) == 0
+    _expire()
+    emu.app.set_raw_response(job, 200, b'{"job_action": "not an object"}')
+    broken = fetch_actions([job], client=client, progress=False)
+    row = broken.jobs.set_index("job_id").loc[job]
+    # the good earlier answer stands in for the malformed one, marked stale
+    assert bool(row["stale"]) and bool(row["from_cache"]) and len(broken.errors) == 0
+    assert sorted(broken.frame["action"]) == sorted(first.frame["action"])
+    # ... and it is still in the file: offline mode serves it
+    offline = fetch_actions([job], client=make_client(expire_after=0.3, offline=True), progress=False)
+    assert len(offline.errors) == 0 and bool(offline.jobs["stale"].iloc[0])
+    assert sorted(offline.frame["action"]) == sorted(first.frame["action"])
