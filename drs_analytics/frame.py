@@ -1,10 +1,11 @@
 """The tidy frame (one row per job and action) and the shapes derived from it.
 
-Building the frame does per-*signature* Python work only: jobs are grouped by
-their exact (available, unavailable) lists, each distinct pair is resolved once
-(duplicates dropped, an action in both lists kept once as unavailable), and the
-rows of all jobs are gathered with numpy. A fleet where every job has its own
-lists still costs one dictionary lookup per job, never a Python step per row.
+Building the frame does no Python work per row: jobs are grouped by their exact
+(available, unavailable) lists (one dictionary lookup per job), and the distinct
+pairs are resolved together with numpy (duplicates dropped, an action in both lists
+kept once as unavailable, see :func:`_resolve`); the rows of all jobs are then
+gathered with numpy. A fleet where every job has its own lists costs the same steps
+over more data.
 """
 
 from __future__ import annotations
@@ -46,43 +47,56 @@ def str_categorical(codes: np.ndarray, categories: Sequence[str]) -> pd.Categori
     return pd.Categorical.from_codes(codes, categories=pd.Index(list(categories), dtype=object).astype(str))
 
 
-class _Signatures:
-    """Distinct (available, unavailable) pairs, resolved once each."""
+def _resolve(signatures: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> dict[str, np.ndarray]:
+    """Resolve every distinct (available, unavailable) pair at once, with numpy.
 
-    def __init__(self) -> None:
-        self.index: dict[tuple, int] = {}
-        self.names: list[list[str]] = []  # resolved action names: available ones, then unavailable
-        self.flags: list[list[bool]] = []  # available flag per name
-        self.conflicts: list[list[str]] = []  # names listed as both
+    Each pair's names are laid end to end (available, then unavailable), coded once by
+    name, and keyed by (pair, name). Entries whose key occurs once are final as they
+    are; among entries sharing a key (a duplicate within a list, or an action in both
+    lists) the first unavailable one is kept, else the first available one, so an
+    action in both lists is one unavailable row in the unavailable block (and a
+    conflict). Python touches each pair once, never each name.
 
-    def add(self, available: tuple[str, ...], unavailable: tuple[str, ...]) -> int:
-        key = (available, unavailable)
-        found = self.index.get(key)
-        if found is None:
-            found = self.index[key] = len(self.names)
-            self._resolve(available, unavailable)
-        return found
+    Returns the kept entries' ``codes`` (into ``uniques``) and ``flags``, each pair's
+    kept ``lengths``, and the conflicts' ``conflict_codes`` and ``conflict_lengths``.
+    """
+    n_sig = len(signatures)
+    blocks = list(chain.from_iterable(signatures))  # available 0, unavailable 0, available 1, ...
+    block_len = np.fromiter(map(len, blocks), dtype=np.int64, count=len(blocks))
+    codes, uniques = pd.factorize(_chain(blocks))
+    sig = np.repeat(np.repeat(np.arange(n_sig, dtype=np.int64), 2), block_len)
+    flag = np.repeat(np.tile(np.array([True, False]), n_sig), block_len)
+    key = sig * max(len(uniques), 1) + codes
+    keep = np.ones(len(key), dtype=bool)
+    conflict = np.zeros(len(key), dtype=bool)
+    shared = np.flatnonzero(pd.Series(key, copy=False).duplicated(keep=False).to_numpy())
+    if len(shared):
+        order = shared[np.lexsort((shared, flag[shared], key[shared]))]  # by key, unavailable first, position
+        first = np.r_[True, key[order][1:] != key[order][:-1]]
+        winners = order[first]
+        keep[shared] = False
+        keep[winners] = True
+        listed_available = np.logical_or.reduceat(flag[order], np.flatnonzero(first))
+        conflict[winners[listed_available & ~flag[winners]]] = True
+    return {
+        "uniques": uniques,
+        "codes": codes[keep],
+        "flags": flag[keep],
+        "lengths": np.bincount(sig[keep], minlength=n_sig),
+        "conflict_codes": codes[conflict],
+        "conflict_lengths": np.bincount(sig[conflict], minlength=n_sig),
+    }
 
-    def _resolve(self, available: tuple[str, ...], unavailable: tuple[str, ...]) -> None:
-        state: dict[str, bool] = dict.fromkeys(available, True)
-        both = state.keys() & set(unavailable)
-        for name in both:  # an action in both lists is unavailable, in the unavailable block
-            del state[name]
-        state.update(dict.fromkeys(unavailable, False))
-        self.names.append(list(state))
-        self.flags.append(list(state.values()))
-        self.conflicts.append([name for name in dict.fromkeys(unavailable) if name in both] if both else [])
 
-
-def _spans(lists: list[list]) -> np.ndarray:
-    """(offsets, lengths) of lists laid end to end."""
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+def _spans(lengths: np.ndarray) -> np.ndarray:
+    """(offsets, lengths) of runs of the given lengths laid end to end."""
+    lengths = np.asarray(lengths, dtype=np.int64)
     return np.stack([np.cumsum(lengths) - lengths, lengths])
 
 
-def _chain(lists: list[list], dtype: type = object) -> np.ndarray:
+def _chain(lists: list) -> np.ndarray:
     flat = list(chain.from_iterable(lists))
-    return np.array(flat, dtype=dtype) if flat else np.zeros(0, dtype=dtype)
+    return np.array(flat, dtype=object) if flat else np.zeros(0, dtype=object)
 
 
 def _gather(spans: np.ndarray, job_sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -118,13 +132,14 @@ def build_frames(
     ``project_id`` (fleets spanning several projects).
     """
     n = len(records)
-    sigs = _Signatures()
-    job_sig = np.fromiter((sigs.add(r.available, r.unavailable) for r in records), dtype=np.int64, count=n)
-    spans = _spans(sigs.names)
-    flags_flat = _chain(sigs.flags, dtype=bool)
-    name_codes, uniques = pd.factorize(_chain(sigs.names))
-    actions = order_actions(uniques)
-    codes_flat = pd.Index(actions, dtype=object).get_indexer(uniques)[name_codes].astype(np.int32)
+    index: dict[tuple, int] = {}  # distinct (available, unavailable) pairs -> position
+    job_sig = np.fromiter((index.setdefault((r.available, r.unavailable), len(index)) for r in records),
+                          dtype=np.int64, count=n)
+    sigs = _resolve(list(index))
+    spans = _spans(sigs["lengths"])
+    actions = order_actions(sigs["uniques"])
+    to_action = pd.Index(actions, dtype=object).get_indexer(sigs["uniques"]).astype(np.int32)
+    codes_flat, flags_flat = to_action[sigs["codes"]], sigs["flags"]
     row_job, src = _gather(spans, job_sig)
 
     job_ids = [r.job_id for r in records]
@@ -151,8 +166,8 @@ def build_frames(
             **{name: _take(values, row_job) for name, values in meta.items()},
         }
     )
-    sig_of_row = np.repeat(np.arange(len(sigs.names)), spans[1])
-    n_available = np.bincount(sig_of_row, weights=flags_flat, minlength=len(sigs.names)).astype(np.int64)[job_sig]
+    sig_of_row = np.repeat(np.arange(len(spans[1])), spans[1])
+    n_available = np.bincount(sig_of_row, weights=flags_flat, minlength=len(spans[1])).astype(np.int64)[job_sig]
     jobs = pd.DataFrame(
         {
             "job_id": pd.Series(job_ids, dtype=object).astype(str),
@@ -167,7 +182,8 @@ def build_frames(
             **meta,
         }
     )
-    return frame, jobs, _conflicts(sigs, job_sig, job_ids)
+    conflict_names = np.asarray(sigs["uniques"], dtype=object)[sigs["conflict_codes"]]
+    return frame, jobs, _conflicts(_spans(sigs["conflict_lengths"]), conflict_names, job_sig, job_ids)
 
 
 def _take(values: Any, positions: np.ndarray) -> Any:
@@ -177,12 +193,12 @@ def _take(values: Any, positions: np.ndarray) -> Any:
     return pd.array(values).take(positions)
 
 
-def _conflicts(sigs: _Signatures, job_sig: np.ndarray, job_ids: list[str]) -> pd.DataFrame:
-    job_pos, src = _gather(_spans(sigs.conflicts), job_sig)
+def _conflicts(spans: np.ndarray, names: np.ndarray, job_sig: np.ndarray, job_ids: list[str]) -> pd.DataFrame:
+    job_pos, src = _gather(spans, job_sig)
     return pd.DataFrame(
         {
             "job_id": pd.Series(np.asarray(job_ids, dtype=object)[job_pos], dtype=object).astype(str),
-            "action": pd.Series(_chain(sigs.conflicts)[src], dtype=object).astype(str),
+            "action": pd.Series(names[src], dtype=object).astype(str),
         }
     )
 
