@@ -12,7 +12,8 @@ Secrets are held in one place each and shown nowhere: reprs print ``***``, no lo
 or exception message quotes them, and the cache never stores them (the headers that
 carry them are redacted from stored requests and kept out of cache keys). What keys
 the cache is :attr:`identity`, a one-way hash of the credential, so two credentials
-sharing a cache file never read each other's answers.
+sharing a cache file never read each other's answers. For a password (which may be
+guessable) it is a salted scrypt, so a cache file is no shortcut to testing guesses.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ __all__ = [
     "PasswordAuth",
     "TokenAuth",
     "make_auth",
+    "password_identity",
     "token_from_env",
 ]
 
@@ -68,6 +70,23 @@ SIGNED_HEADERS = ("Content-Type", "Host", "X-Language", "X-Project-Id", DATE_HEA
 def _hash(kind: str, *parts: str) -> str:
     data = "\0".join((f"drs-analytics/{kind}", *parts)).encode("utf-8")
     return hashlib.sha256(data).hexdigest()[:32]
+
+
+#: scrypt cost of the password identity: a guess costs about 16 MiB and tens of milliseconds.
+SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_DKLEN = 2**14, 8, 1, 16
+
+
+def password_identity(password: str, *, domain: str, username: str, iam_endpoint: str) -> str:
+    """The cache identity of password credentials: scrypt of the password, salted by the account.
+
+    The salt is the domain, user name and IAM endpoint (``drs-analytics/password`` and
+    the three, NUL-separated): stable across runs for one account, so cached answers
+    survive restarts, yet different for two users sharing a password. scrypt makes
+    testing guessed passwords against a cache file slow, which a plain hash would not.
+    """
+    salt = "\0".join(("drs-analytics/password", domain, username, iam_endpoint.rstrip("/"))).encode("utf-8")
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                          maxmem=64 * 1024 * 1024, dklen=SCRYPT_DKLEN).hex()
 
 
 def _printable(value: Any, what: str) -> str:
@@ -227,11 +246,16 @@ class PasswordAuth(_Secret):
         #: IAM's definitive refusal (wrong password, user or project): never asked again.
         self._refused: AuthenticationError | None = None
         self._sent = threading.local()
+        self._identity: str | None = None
 
     @property
     def identity(self) -> str:
-        """A one-way hash of domain, user and password (stable across token renewals)."""
-        return _hash("password", self.domain, self.username, self._password)
+        """A slow one-way hash (scrypt) of the password, salted with domain, user and IAM
+        endpoint (:func:`password_identity`): stable across token renewals and restarts."""
+        if self._identity is None:
+            self._identity = password_identity(self._password, domain=self.domain, username=self.username,
+                                               iam_endpoint=self.iam_endpoint)
+        return self._identity
 
     @property
     def sent_generation(self) -> int | None:
