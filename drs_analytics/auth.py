@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from .exceptions import AuthenticationError, ConfigurationError, ServerError, ThrottledError, TransportError
+from .regions import check_no_userinfo
 from .signing import DATE_HEADER, sdk_date, sign
 
 __all__ = [
@@ -233,6 +234,7 @@ class PasswordAuth(_Secret):
             raise ConfigurationError("the IAM password is empty")
         self.username, self.domain, self.project_id = username, domain, project_id
         self._password = password
+        check_no_userinfo(iam_endpoint, "IAM endpoint")
         self.iam_endpoint = iam_endpoint.rstrip("/")
         self._session = session or requests.Session()
         self._timeout = timeout

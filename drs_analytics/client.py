@@ -28,7 +28,7 @@ from .exceptions import (
     ThrottledError,
     TransportError,
 )
-from .regions import iam_endpoint, region_endpoint
+from .regions import check_no_userinfo, iam_endpoint, region_endpoint
 from .responses import JobActions, api_error, parsed_actions, response_time
 from .signing import canonical_query
 from .pacing import Pacer
@@ -76,7 +76,8 @@ _RETRYABLE = (TransportError, ServerError, ThrottledError, MalformedResponseErro
 _LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 
 
-def _endpoint(endpoint: str | None, region: str | None) -> str:
+def _endpoint(endpoint: str | None, region: str | None, what: str = "endpoint") -> str:
+    check_no_userinfo(endpoint, what)  # first: the messages below show the endpoint
     if region:
         url = region_endpoint(region)  # checks the region even when an endpoint overrides it
         if not endpoint:
@@ -99,9 +100,9 @@ def _endpoint(endpoint: str | None, region: str | None) -> str:
 
 def _iam_endpoint(iam: str | None, region: str | None) -> str | None:
     if iam:
-        return _endpoint(iam, None)
+        return _endpoint(iam, None, "IAM endpoint")
     if os.environ.get(IAM_ENDPOINT_ENV, "").strip():
-        return _endpoint(os.environ[IAM_ENDPOINT_ENV].strip(), None)
+        return _endpoint(os.environ[IAM_ENDPOINT_ENV].strip(), None, f"IAM endpoint (${IAM_ENDPOINT_ENV})")
     return iam_endpoint(region) if region else None
 
 
@@ -219,11 +220,13 @@ class DRSClient:
         ca_bundle: str | os.PathLike | None = None,
         session: requests.Session | None = None,
     ) -> None:
+        what = "endpoint"
         if endpoint is None and region is None:
             endpoint = os.environ.get(ENDPOINT_ENV, "").strip() or None
             region = os.environ.get(REGION_ENV, "").strip() or None
+            what = f"endpoint (${ENDPOINT_ENV})"
         self.settings = ClientSettings(
-            endpoint=_endpoint(endpoint, region),
+            endpoint=_endpoint(endpoint, region, what),
             project_id=_project(project_id),
             cache_path=None if session is not None else _cache_path(cache),
             expire_after=expire_after,

@@ -13,7 +13,7 @@ import re
 
 from .exceptions import ConfigurationError
 
-__all__ = ["KNOWN_REGIONS", "iam_endpoint", "region_endpoint"]
+__all__ = ["KNOWN_REGIONS", "check_no_userinfo", "iam_endpoint", "region_endpoint"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,23 @@ def _check(region: str) -> None:
         raise ConfigurationError(
             f"invalid region {region!r}: expected a region ID such as 'cn-south-2'; "
             f"known regions: {', '.join(KNOWN_REGIONS)}"
+        )
+
+
+def check_no_userinfo(url: object, what: str = "endpoint") -> None:
+    """Refuse a URL with a user name or password in it (``https://user:pass@host``).
+
+    Credentials never travel in a URL here (they would reach logs, error messages and
+    the cache's stored requests). The message names the host but never the part before
+    ``@``, which may be a password.
+    """
+    if isinstance(url, str) and "@" in url:
+        scheme, sep, rest = url.partition("://")
+        host = rest.rsplit("@", 1)[-1].split("/", 1)[0] if sep else "?"
+        shown = f"{scheme}://***@{host}" if sep else "***"
+        raise ConfigurationError(
+            f"invalid {what} {shown}: it holds a user name or password before '@'; credentials never go "
+            "in a URL: pass them as arguments or environment variables, and give the URL without them"
         )
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .exceptions import ConfigurationError
+from .regions import check_no_userinfo
 
 __all__ = ["Target", "load_targets", "target_client", "to_target"]
 
@@ -61,6 +62,8 @@ class Target:
             value = getattr(self, f.name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ConfigurationError(f"target field {f.name!r} must be a non-empty string, got {value!r}")
+        for name in ("endpoint", "iam_endpoint"):
+            check_no_userinfo(getattr(self, name), f"target {name}")
         if not self.region and not self.endpoint:
             raise ConfigurationError(f"target {self.label!r} needs a region or an endpoint")
 
