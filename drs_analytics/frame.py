@@ -47,15 +47,21 @@ def str_categorical(codes: np.ndarray, categories: Sequence[str]) -> pd.Categori
     return pd.Categorical.from_codes(codes, categories=pd.Index(list(categories), dtype=object).astype(str))
 
 
+def _index_dtype(size: int) -> type:
+    """The smallest of int32/int64 that indexes ``size`` items."""
+    return np.int32 if size < 2**31 else np.int64
+
+
 def _resolve(signatures: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> dict[str, np.ndarray]:
     """Resolve every distinct (available, unavailable) pair at once, with numpy.
 
     Each pair's names are laid end to end (available, then unavailable), coded once by
-    name, and keyed by (pair, name). Entries whose key occurs once are final as they
-    are; among entries sharing a key (a duplicate within a list, or an action in both
-    lists) the first unavailable one is kept, else the first available one, so an
-    action in both lists is one unavailable row in the unavailable block (and a
-    conflict). Python touches each pair once, never each name.
+    name (a dictionary lookup in C per name, no object array), and keyed by (pair,
+    name). Entries whose key occurs once are final as they are; among entries sharing a
+    key (a duplicate within a list, or an action in both lists) the first unavailable
+    one is kept, else the first available one, so an action in both lists is one
+    unavailable row in the unavailable block (and a conflict). Python touches each pair
+    once, never each name.
 
     Returns the kept entries' ``codes`` (into ``uniques``) and ``flags``, each pair's
     kept ``lengths``, and the conflicts' ``conflict_codes`` and ``conflict_lengths``.
@@ -63,13 +69,20 @@ def _resolve(signatures: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> dict[
     n_sig = len(signatures)
     blocks = list(chain.from_iterable(signatures))  # available 0, unavailable 0, available 1, ...
     block_len = np.fromiter(map(len, blocks), dtype=np.int64, count=len(blocks))
-    codes, uniques = pd.factorize(_chain(blocks))
-    sig = np.repeat(np.repeat(np.arange(n_sig, dtype=np.int64), 2), block_len)
+    total = int(block_len.sum())
+    code = {name: i for i, name in enumerate(dict.fromkeys(chain.from_iterable(blocks)))}
+    uniques = np.array(list(code), dtype=object)
+    codes = np.fromiter(map(code.__getitem__, chain.from_iterable(blocks)), dtype=np.int32, count=total)
+    sig = np.repeat(np.repeat(np.arange(n_sig, dtype=_index_dtype(n_sig)), 2), block_len)
     flag = np.repeat(np.tile(np.array([True, False]), n_sig), block_len)
-    key = sig * max(len(uniques), 1) + codes
-    keep = np.ones(len(key), dtype=bool)
-    conflict = np.zeros(len(key), dtype=bool)
-    shared = np.flatnonzero(pd.Series(key, copy=False).duplicated(keep=False).to_numpy())
+    width = max(len(uniques), 1)
+    key = sig.astype(np.int64) * width + codes
+    if n_sig * width <= 4 * total + 1024:  # counting is cheaper than hashing
+        shared = np.flatnonzero((np.bincount(key, minlength=n_sig * width) > 1)[key])
+    else:
+        shared = np.flatnonzero(pd.Series(key, copy=False).duplicated(keep=False).to_numpy())
+    keep = np.ones(total, dtype=bool)
+    conflict = np.zeros(total, dtype=bool)
     if len(shared):
         order = shared[np.lexsort((shared, flag[shared], key[shared]))]  # by key, unavailable first, position
         first = np.r_[True, key[order][1:] != key[order][:-1]]
@@ -78,6 +91,7 @@ def _resolve(signatures: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> dict[
         keep[winners] = True
         listed_available = np.logical_or.reduceat(flag[order], np.flatnonzero(first))
         conflict[winners[listed_available & ~flag[winners]]] = True
+    del key
     return {
         "uniques": uniques,
         "codes": codes[keep],
@@ -94,17 +108,19 @@ def _spans(lengths: np.ndarray) -> np.ndarray:
     return np.stack([np.cumsum(lengths) - lengths, lengths])
 
 
-def _chain(lists: list) -> np.ndarray:
-    flat = list(chain.from_iterable(lists))
-    return np.array(flat, dtype=object) if flat else np.zeros(0, dtype=object)
-
-
 def _gather(spans: np.ndarray, job_sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows for every job: (row -> job position, row -> index into the flattened lists)."""
+    """Rows for every job: (row -> job position, row -> index into the flattened lists).
+
+    Both are int32 unless the fleet has 2**31 rows or more.
+    """
     starts, lengths = spans[0][job_sig], spans[1][job_sig]
-    row_job = np.repeat(np.arange(len(job_sig)), lengths)
-    first_row = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return row_job, np.repeat(starts, lengths) + (np.arange(len(row_job)) - first_row)
+    n_rows = int(lengths.sum())
+    dtype = _index_dtype(max(n_rows, int(spans.sum(axis=0).max(initial=0)), len(job_sig)))
+    row_job = np.repeat(np.arange(len(job_sig), dtype=dtype), lengths)
+    # row r of job j reads starts[j] + (r - first row of j)
+    src = np.repeat((starts - (np.cumsum(lengths) - lengths)).astype(dtype), lengths)
+    src += np.arange(n_rows, dtype=dtype)
+    return row_job, src
 
 
 def _current(records: Sequence[JobActions]) -> pd.Categorical:
@@ -156,7 +172,7 @@ def build_frames(
     frame = pd.DataFrame(
         {
             "project_id": project_col,
-            "job_id": str_categorical(row_job.astype(np.int32), job_ids),
+            "job_id": str_categorical(row_job.astype(np.int32, copy=False), job_ids),
             "action": str_categorical(codes_flat[src], actions),
             "available": flags_flat[src],
             "current_action": current.take(row_job),

@@ -52,11 +52,7 @@ def random_fleet(rng: random.Random, n_jobs: int, pool: list[str], shared: int) 
     return out
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_rows_and_conflicts_match_a_per_job_reading(seed):
-    rng = random.Random(seed)
-    pool = [f"A{i}" for i in range(rng.choice([1, 3, 12, 70]))]
-    records = random_fleet(rng, rng.choice([1, 7, 60, 400]), pool, shared=rng.choice([0, 1, 5]))
+def check_against_oracle(records: list[JobActions]) -> None:
     frame, jobs, conflicts = build_frames("p", records)
 
     expected_rows, expected_conflicts = [], []
@@ -69,6 +65,20 @@ def test_rows_and_conflicts_match_a_per_job_reading(seed):
     assert conflicts.values.tolist() == expected_conflicts
     assert jobs["n_available"].tolist() == [sum(f for _, f in oracle(r)[0]) for r in records]
     assert jobs["n_unavailable"].tolist() == [sum(not f for _, f in oracle(r)[0]) for r in records]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_rows_and_conflicts_match_a_per_job_reading(seed):
+    rng = random.Random(seed)
+    pool = [f"A{i}" for i in range(rng.choice([1, 3, 12, 70]))]
+    check_against_oracle(random_fleet(rng, rng.choice([1, 7, 60, 400]), pool, shared=rng.choice([0, 1, 5])))
+
+
+@pytest.mark.parametrize("pool_size", [2, 2000])
+def test_duplicates_found_by_counting_and_by_hashing(pool_size):
+    """A small vocabulary is resolved by counting (pairs x names), a huge one by hashing."""
+    rng = random.Random(pool_size)
+    check_against_oracle(random_fleet(rng, 300, [f"A{i}" for i in range(pool_size)], shared=0))
 
 
 def test_every_job_its_own_lists_and_all_of_one_signature_agree():
