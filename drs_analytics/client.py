@@ -119,6 +119,47 @@ def _project(project_id: str | None) -> str:
     return check_id(project_id, "project ID")
 
 
+#: Where requests reads a CA bundle from the environment, in its order.
+CA_BUNDLE_ENVS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def _check_ca_path(path: str, source: str) -> str:
+    if not path.strip():
+        raise ConfigurationError(f"the CA bundle path ({source}) is empty")
+    if not os.path.exists(path):
+        raise ConfigurationError(
+            f"CA bundle {path!r} (from {source}) does not exist; give an existing CA bundle file or a directory "
+            "of CA certificates"
+        )
+    return path
+
+
+def _verify(ca_bundle: Any, session: requests.Session | None) -> bool | str:
+    """TLS verification setting from ``ca_bundle=`` or the environment, checked before anything is sent.
+
+    A missing path would otherwise surface later as an ``OSError`` on every request. An
+    existing file or directory is accepted (requests takes both); ``False`` is refused:
+    verification cannot be turned off.
+    """
+    if ca_bundle is None or ca_bundle is True:
+        if session is None or session.trust_env:
+            for var in CA_BUNDLE_ENVS:
+                value = os.environ.get(var)
+                if value:  # requests: the first non-empty one
+                    _check_ca_path(value, f"${var}")
+                    break
+        return True
+    if ca_bundle is False:
+        raise ConfigurationError(
+            "TLS verification cannot be turned off (ca_bundle=False); for a private CA pass "
+            "ca_bundle='/path/to/ca.pem' (a CA bundle file or a directory of CA certificates) or set REQUESTS_CA_BUNDLE"
+        )
+    path = os.fspath(ca_bundle) if isinstance(ca_bundle, (str, os.PathLike)) else None
+    if not isinstance(path, str):
+        raise ConfigurationError(f"ca_bundle must be a path (str or os.PathLike), got {type(ca_bundle).__name__}")
+    return _check_ca_path(path, "ca_bundle=")
+
+
 def _cache_path(cache: str | Path | bool | None) -> Path | None:
     if cache is False:
         return None
@@ -177,9 +218,12 @@ class DRSClient:
     offline : bool
         Send nothing: serve what the cache holds (expired answers too, ``stale=True``);
         a job that is not cached is a :class:`NotCachedError` error record.
-    ca_bundle : str, optional
-        CA bundle file for TLS verification (default: certifi's, or ``$REQUESTS_CA_BUNDLE``).
-        Verification cannot be turned off.
+    ca_bundle : str or os.PathLike, optional
+        CA bundle file (or directory of CA certificates) for TLS verification, of the
+        API and of IAM (default: certifi's, or ``$REQUESTS_CA_BUNDLE``/``$CURL_CA_BUNDLE``).
+        A path that does not exist, given or from those variables, is a
+        :class:`ConfigurationError` when the client is made. Verification cannot be
+        turned off: ``ca_bundle=False`` is refused.
     session : requests.Session, optional
         Use this session as is (tests, custom transports); ``cache`` is then ignored.
 
@@ -220,6 +264,7 @@ class DRSClient:
         ca_bundle: str | os.PathLike | None = None,
         session: requests.Session | None = None,
     ) -> None:
+        verify = _verify(ca_bundle, session)
         what = "endpoint"
         if endpoint is None and region is None:
             endpoint = os.environ.get(ENDPOINT_ENV, "").strip() or None
@@ -237,7 +282,7 @@ class DRSClient:
             pacing=pacing or PacingSettings(),
             stale_if_error=stale_if_error,
             offline=offline,
-            verify=True if ca_bundle is None else os.fspath(ca_bundle),
+            verify=verify,
         )
         if offline and self.settings.cache_path is None and session is None:
             raise ConfigurationError("offline=True needs a cache to read from (cache=False was given)")
@@ -250,6 +295,7 @@ class DRSClient:
             iam_endpoint=lambda: _iam_endpoint(iam_endpoint, region),
             # IAM calls are rare: requests reads proxy and CA-bundle variables for their own URL
             iam_session=iam_session, timeout=self.settings.timeout,
+            send_kwargs=None if verify is True else {"verify": verify},  # IAM trusts the same CA
         )
         if not isinstance(self._auth, PasswordAuth):
             iam_session.close()
