@@ -23,6 +23,7 @@ from .exceptions import (
 )
 from .client import cancel_scope
 from .frame import build_frames
+from .pacing import cancel_scope as pacer_cancel_scope
 from .responses import JobActions
 from .result import ERRORS_COLUMNS, FetchResult, error_record, errors_frame, input_label
 from .validation import id_problem
@@ -109,7 +110,7 @@ def _fetch_one(client: DRSClient, job_id: str, breaker: _Breaker, cancel: thread
     if breaker.open:
         return breaker.aborted()
     try:
-        with cancel_scope(cancel):
+        with cancel_scope(cancel), pacer_cancel_scope(cancel):  # retry waits, then pacer waits
             outcome: JobActions | DRSAnalyticsError = client.get_actions(job_id, refresh=refresh)
     except RequestError as exc:
         outcome = exc
@@ -124,7 +125,8 @@ def _run(client: DRSClient, job_ids: list[str], max_workers: int, progress: bool
     """Fetch ``job_ids`` on a thread pool; outcomes in input order.
 
     An interrupt (Ctrl-C, a notebook's stop button) or any other exception in the
-    calling thread cancels the jobs not started, ends retry waits at once, waits up to
+    calling thread cancels the jobs not started, ends retry and pacer waits at once
+    (a request whose wait was cancelled is not sent), waits up to
     :data:`CANCEL_GRACE` seconds for requests in flight, and re-raises. Answers already
     received stay in the cache, so a rerun only fetches the rest.
     """

@@ -6,21 +6,29 @@ second, and at least a fifth of that second's answers), the rate that was being 
 ``Retry-After`` (capped like the retry policy's) pauses *all* threads; then the rate
 recovers linearly. A lone 429, or a few among many answers, only makes its own request wait and retry. It sits in the transport adapter (:class:`PacedAdapter`), below
 the HTTP cache, so cache hits are never slowed down.
+
+A wait for the pacer is interruptible: inside :func:`cancel_scope` (a fleet fetch enters
+it on each worker thread), setting the fetch's cancel event ends the wait at once, and a
+request whose wait was cancelled is never sent (:class:`FetchCancelled` instead).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 from requests.adapters import HTTPAdapter
 
+from .exceptions import FetchCancelled
+from .responses import retry_after_seconds
 from .settings import PacingSettings
 
-__all__ = ["PacedAdapter", "Pacer"]
+__all__ = ["PacedAdapter", "Pacer", "cancel_scope"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +37,21 @@ _TOGETHER = 2  # 429s within one window that can make every thread slow down...
 _SHARE = 0.2  # ...when they are at least this share of the window's answers
 _BACKOFF = 0.7  # share of the sent rate kept after a 429 (as TCP CUBIC's beta)
 _QUIET = 30.0  # seconds without a 429 after which an adaptive limit (with no max_rate) is lifted
+
+#: The cancel event of the fetch this thread is serving (see :func:`cancel_scope`).
+_scope = threading.local()
+
+
+@contextlib.contextmanager
+def cancel_scope(event: threading.Event) -> Iterator[None]:
+    """Within this block, this thread's pacer waits end, and no paced request goes out,
+    once ``event`` is set: :meth:`Pacer.acquire` raises :class:`FetchCancelled`."""
+    previous = getattr(_scope, "event", None)
+    _scope.event = event
+    try:
+        yield
+    finally:
+        _scope.event = previous
 
 
 class Pacer:
@@ -68,22 +91,43 @@ class Pacer:
             return self._rate
 
     def acquire(self) -> None:
-        """Block until this thread may send a request."""
+        """Block until this thread may send a request.
+
+        Raises
+        ------
+        FetchCancelled
+            Inside :func:`cancel_scope`, when its event is set before or during the wait
+            (the slot taken is given back, and the request does not count as sent).
+        """
+        event: threading.Event | None = getattr(_scope, "event", None)
+        if event is not None and event.is_set():
+            raise FetchCancelled("cancelled: the fetch was interrupted before this request was sent")
         with self._lock:
             self.sent += 1
             now = self._clock()
             self._recover(now)
             start = max(now, self._paused_until)
+            interval = 0.0
             if self._rate is not None:
                 start = max(start, self._next)
+                interval = 1.0 / self._rate
                 # one second of burst at most: the schedule never lags far behind the clock
-                self._next = max(start, now - 1.0) + 1.0 / self._rate
+                self._next = max(start, now - 1.0) + interval
             self._recent.append(start)
             while self._recent and self._recent[0] < start - _WINDOW:
                 self._recent.popleft()
         delay = start - now
-        if delay > 0:
-            self._sleep(delay)
+        if event is None:
+            if delay > 0:
+                self._sleep(delay)
+            return
+        if (delay > 0 and event.wait(delay)) or event.is_set():
+            with self._lock:
+                self.sent -= 1
+                self._next -= interval  # a rerun right after an interrupt does not wait for cancelled slots
+                with contextlib.suppress(ValueError):
+                    self._recent.remove(start)
+            raise FetchCancelled(f"cancelled while waiting {delay:.2f} s for the request pacer")
 
     def answered(self) -> None:
         """Any answer arrived (the share of 429s among recent answers is the throttling signal)."""
@@ -149,12 +193,5 @@ class PacedAdapter(HTTPAdapter):
         response = super().send(request, *args, **kwargs)
         self.pacer.answered()
         if response.status_code == 429:
-            self.pacer.throttled_by_server(_seconds(response.headers.get("Retry-After")))
+            self.pacer.throttled_by_server(retry_after_seconds(response.headers.get("Retry-After")))
         return response
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None

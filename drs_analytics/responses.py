@@ -10,7 +10,8 @@ from typing import Any
 
 from .exceptions import MalformedResponseError, ThrottledError, api_error_class
 
-__all__ = ["SECRET_HEADERS", "JobActions", "api_error", "parse_actions_body", "parse_job_action", "parsed_actions", "redacted_request", "response_time"]
+__all__ = ["SECRET_HEADERS", "JobActions", "api_error", "parse_actions_body", "parse_job_action", "parsed_actions", "redacted_request", "response_time",
+           "retry_after_seconds"]
 
 _PARSED_ATTR = "_drs_parsed_actions"
 
@@ -129,17 +130,34 @@ def _error_fields(response: Any) -> tuple[str | None, str | None]:
     return None, (text or None)
 
 
-def _retry_after(response: Any) -> float | None:
-    value = response.headers.get("Retry-After")
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delay-seconds or an HTTP-date (RFC 9110 10.2.3).
+
+    ``now`` (default: the current UTC time) is what an HTTP-date is counted from. A date
+    in the past is 0; anything unreadable is None.
+
+    >>> retry_after_seconds("120")
+    120.0
+    >>> retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=datetime(2015, 10, 21, 7, 27, 30, tzinfo=timezone.utc))
+    30.0
+    """
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
-        except (TypeError, ValueError, IndexError):
+            when = parsedate_to_datetime(value)
+            if when.tzinfo is None:  # "-0000": UTC by RFC 5322
+                when = when.replace(tzinfo=timezone.utc)
+            seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
+    return max(0.0, seconds) if seconds == seconds else None  # NaN: unreadable
+
+
+def _retry_after(response: Any) -> float | None:
+    return retry_after_seconds(response.headers.get("Retry-After"))
 
 
 #: Request headers that carry credentials; shown as "***" on requests attached to errors.
