@@ -71,8 +71,12 @@ class RetrySettings:
     max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
 
     def delay(self, attempt: int, rand: float, retry_after: float | None = None) -> float:
-        """Seconds to wait before attempt ``attempt + 1`` (``rand`` in [0, 1))."""
-        if retry_after is not None:
+        """Seconds to wait before attempt ``attempt + 1`` (``rand`` in [0, 1)).
+
+        Without ``retry_after``: ``rand * min(max_backoff, backoff * 2 ** (attempt - 1))``
+        (full jitter). With it: ``retry_after`` itself, between 0 and ``max_retry_after``.
+        """
+        if retry_after is not None and retry_after == retry_after:  # NaN: as if not given
             return min(max(retry_after, 0.0), self.max_retry_after)
         return rand * min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
 
