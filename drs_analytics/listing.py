@@ -12,6 +12,22 @@ received reach ``total_count`` and every page agreed on that count. A list that
 changes while it is read (a job created or deleted between pages) can shift entries
 across pages: jobs are kept once each by ID, and a ``total_count`` that changed during
 the scan raises a :class:`ListChangedWarning` (a job may have been skipped).
+
+Trusting ``total_count``: when every page gave the same count and the jobs received
+reach it, the scan ends without asking for the empty page after the last one (one
+request fewer per scan; a whole project of up to ``limit`` jobs costs one request).
+The price: a job created after the last page was served is not seen, as it would not
+be a moment later either; one created during the scan changes the count, pages then
+disagree, and the scan goes on to an empty page and warns. A server whose count is
+too small (one that counted, say, only some of the jobs it pages through) would end
+the scan early; Terraform's idiom (no ``total_count``, stop on the first empty page)
+avoids that at the cost of the extra request. Without a ``total_count`` that is what
+happens here too.
+
+A page that brings no job not already seen (a server that ignores ``offset`` serves
+the first page again and again) ends the scan with a :class:`ListChangedWarning`
+instead of looping. A refused ``limit`` (400 ``DRS.M00210``/``DRS.M00211`` on the
+first page) is retried with :data:`FALLBACK_PAGE_SIZES`: 1000, then 500, 200, 100, 10.
 """
 
 from __future__ import annotations
@@ -37,6 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "FALLBACK_PAGE_SIZES",
     "JOB_LIST_COLUMNS",
     "META_COLUMNS",
     "ListChangedWarning",
@@ -214,6 +231,8 @@ def iter_jobs(
             continue
         where = f"list job_type={job_type} offset={offset}"
         served = _Served.of(response, attempts)
+        ids = {item.get("id") for item in page.jobs if isinstance(item, dict) and isinstance(item.get("id"), str)}
+        new_ids = bool(ids - seen)  # before this page's entries are added to seen
         for i, item in enumerate(page.jobs):
             entries = [_entry(item, None, served, f"{where} item {i}")]
             children = item.get("children") if isinstance(item, dict) else None
@@ -231,6 +250,15 @@ def iter_jobs(
         more = page.total_count is not None and offset < page.total_count  # the server says more remain
         if not page.jobs or (len(page.jobs) < page_size and not more):
             break
+        if not new_ids:
+            warnings.warn(
+                f"the job list (job_type={job_type}) page at offset {offset - len(page.jobs)} brought no job not "
+                f"already seen (does the server ignore offset?): stopped after {len(seen)} jobs"
+                + (f" of total_count {page.total_count}" if page.total_count is not None else "")
+                + "; some jobs may be missing",
+                ListChangedWarning, stacklevel=2,
+            )
+            break
         if totals == [page.total_count] and page.total_count is not None and not more:
             break
     counts = [t for t in totals if t is not None]
@@ -242,8 +270,9 @@ def iter_jobs(
         )
 
 
-#: Page sizes tried, in order, when the API refuses a larger ``limit`` (its maximum is undocumented).
-FALLBACK_PAGE_SIZES = (100, 10)
+#: Page sizes tried, in order, when the API refuses a larger ``limit`` (its maximum is undocumented):
+#: after 1000, 500, 200, 100 and 10.
+FALLBACK_PAGE_SIZES = (500, 200, 100, 10)
 
 
 def _smaller_page(exc: APIError, page_size: int) -> int | None:

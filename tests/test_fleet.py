@@ -405,8 +405,8 @@ def test_a_refused_page_size_falls_back_to_smaller_pages():
             endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=False) as client:
         result = fetch_fleet(client, page_size=1000)
         assert set(result.jobs["job_id"]) == set(emu.job_ids) and len(result.errors) == 0
-        # per job type: one refused request, then pages of 100
-        assert _list_requests(emu) == len(JOB_TYPES) + _expected_pages(emu, 100)
+        # per job type: three refused requests (1000, 500, 200), then pages of 100
+        assert _list_requests(emu) == 3 * len(JOB_TYPES) + _expected_pages(emu, 100)
 
 
 def test_a_closed_client_says_so(emu, make_client):

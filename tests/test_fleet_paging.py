@@ -1,0 +1,124 @@
+"""List paging against servers that misbehave: one that ignores ``offset``, one that refuses ``limit``."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+from drs_analytics import DRSClient, fetch_fleet
+from drs_analytics.emulator import Emulator
+from drs_analytics.emulator import listing as emu_listing
+from drs_analytics.exceptions import APIError
+from drs_analytics.listing import FALLBACK_PAGE_SIZES, ListChangedWarning, iter_jobs
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _list_requests(emu) -> int:
+    return emu.app.route_counts.get(("GET", "list_jobs"), 0)
+
+
+def _sync_order(emu) -> list[str]:
+    """Top-level sync jobs as the emulator pages them: newest first, ties by ascending ID."""
+    top = sorted((j for j in emu.fleet if j.parent_id is None and j.job_type == "sync"), key=lambda j: j.id)
+    return [j.id for j in sorted(top, key=lambda j: j.create_time, reverse=True)]
+
+
+@pytest.fixture
+def ignoring_offset(monkeypatch):
+    """The emulator answers every list request as if offset were 0."""
+    import dataclasses
+
+    real = emu_listing.parse_query
+
+    def first_page_always(pairs, *, default_limit, max_limit):
+        return dataclasses.replace(real(pairs, default_limit=default_limit, max_limit=max_limit), offset=0)
+
+    monkeypatch.setattr(emu_listing, "parse_query", first_page_always)
+
+
+@pytest.fixture
+def limits_sent(monkeypatch):
+    """The ``limit`` of each list request the emulator received, in order."""
+    sent = []
+    real = emu_listing.parse_query
+
+    def recording(pairs, *, default_limit, max_limit):
+        pairs = list(pairs)
+        sent.append(int(dict(pairs)["limit"]))
+        return real(pairs, default_limit=default_limit, max_limit=max_limit)
+
+    monkeypatch.setattr(emu_listing, "parse_query", recording)
+    return sent
+
+
+def test_a_server_ignoring_offset_ends_the_scan_with_a_warning(emu, client, ignoring_offset):
+    order = _sync_order(emu)
+    assert len(order) > 10  # several pages of 5
+    with pytest.warns(ListChangedWarning, match=r"job_type=sync.*offset 5 brought no job not already seen") as rec:
+        ids = [job.job_id for job in iter_jobs(client, "sync", page_size=5) if job.parent_id is None]
+    assert ids == order[:5]
+    assert _list_requests(emu) == 2  # the first page, then the same again: stop
+    assert f"total_count {len(order)}" in str(rec[0].message) and "some jobs may be missing" in str(rec[0].message)
+
+
+def test_a_server_ignoring_offset_without_total_count_does_not_loop(emu, client, ignoring_offset):
+    real = emu.app._list_jobs
+
+    def no_total_count(request):
+        response = real(request)
+        body = json.loads(response.body)
+        del body["total_count"]
+        response.body = json.dumps(body).encode()
+        response.headers["Content-Length"] = str(len(response.body))
+        response.headers.pop("ETag", None)
+        return response
+
+    emu.app._list_jobs = no_total_count
+    with pytest.warns(ListChangedWarning, match="brought no job not already seen"):
+        frame = client.list_jobs("sync", page_size=5)
+    assert list(frame.loc[frame["parent_id"].isna(), "job_id"]) == _sync_order(emu)[:5]
+    assert _list_requests(emu) == 2
+
+
+def test_a_normal_scan_gives_no_warning(emu, client):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ids = [job.job_id for job in iter_jobs(client, "sync", page_size=5) if job.parent_id is None]
+    assert ids == _sync_order(emu)
+
+
+@pytest.mark.parametrize(
+    "max_limit, refused",
+    [
+        (1000, []),
+        (999, [1000]),
+        (150, [1000, 500, 200]),
+        (99, [1000, 500, 200, 100]),
+    ],
+)
+def test_a_refused_limit_falls_back_1000_500_200_100_10(limits_sent, max_limit, refused):
+    assert FALLBACK_PAGE_SIZES == (500, 200, 100, 10)
+    with Emulator(jobs=150, seed=12, list_max_limit=max_limit) as emu, DRSClient(
+            endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=False) as client:
+        jobs = list(iter_jobs(client, "sync", page_size=1000))
+    syncs = [j for j in emu.fleet if j.job_type == "sync"]
+    n_top = sum(j.parent_id is None for j in syncs)
+    assert 10 < n_top < 100
+    assert {j.job_id for j in jobs} == {j.id for j in syncs}
+    accepted = 1000 if max_limit == 1000 else {999: 500, 150: 100, 99: 10}[max_limit]
+    pages = -(-n_top // accepted)  # a full last page ends the scan through total_count
+    assert limits_sent == refused + [accepted] * pages
+
+
+def test_a_limit_refused_down_to_10_is_an_error_record(limits_sent):
+    with Emulator(jobs=30, seed=12, list_default_limit=5, list_max_limit=5) as emu, DRSClient(
+            endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=False) as client:
+        with pytest.raises(APIError) as info:
+            list(iter_jobs(client, "sync", page_size=1000))
+        assert info.value.error_code == "DRS.M00211"
+        assert limits_sent == [1000, 500, 200, 100, 10]
+        result = fetch_fleet(client, job_type="sync")
+    assert len(result.jobs) == 0 and list(result.errors["job_id"]) == ["<list job_type=sync>"]
