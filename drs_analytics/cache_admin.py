@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from .validation import check_id
+
 __all__ = ["ENTRY_COLUMNS", "cache_entries", "cache_info", "clear_cache"]
 
 #: Columns of :func:`cache_entries`.
@@ -95,10 +97,19 @@ def clear_cache(cache: Any, identity: str, *, expired_only: bool = False, everyo
                 job_ids: Any = None) -> int:
     """Delete answers: this credential's (or everyone's), all or expired only, or of given jobs.
 
+    ``job_ids`` is a list (or any iterable) of job IDs, each checked like a request's;
+    a single string is refused rather than read character by character.
     Returns the number of answers deleted.
+
+    Raises
+    ------
+    TypeError
+        ``job_ids`` is a string, bytes or not iterable.
+    InvalidIDError
+        One of ``job_ids`` is not a valid job ID (nothing is deleted).
     """
     now = datetime.now(timezone.utc).timestamp()
-    wanted = None if job_ids is None else {str(j) for j in job_ids}
+    wanted = None if job_ids is None else _wanted(job_ids)
     keys = []
     for key, expires, _ in _rows(cache):
         if not everyone and not _mine(key, identity):
@@ -114,6 +125,17 @@ def clear_cache(cache: Any, identity: str, *, expired_only: bool = False, everyo
     if keys:
         cache.responses.bulk_delete(keys)
     return len(keys)
+
+
+def _wanted(job_ids: Any) -> set[str]:
+    if isinstance(job_ids, (str, bytes, bytearray)):
+        raise TypeError(f"job_ids must be a list of job IDs, not a single {type(job_ids).__name__}; "
+                        "wrap it: job_ids=[job_id]")
+    try:
+        values = list(job_ids)
+    except TypeError:
+        raise TypeError(f"job_ids must be an iterable of job IDs, got {type(job_ids).__name__}") from None
+    return {check_id(value) for value in values}
 
 
 def _utc(value: Any) -> datetime | None:
