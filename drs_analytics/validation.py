@@ -2,7 +2,7 @@
 
 DRS IDs are plain tokens (``163b98e8-6088-46c3-8b86-c18fea6jb502``,
 ``5237e10fe9aa4ad5b16b6a5245248314``). Anything that could change the request
-path (``/``, ``..``, ``?``, ``#``, ``%``) or that is not a printable ASCII token is
+path (``/``, ``.``, ``..``, ``?``, ``#``, ``%``) or that is not a printable ASCII token is
 refused with an :class:`~drs_analytics.exceptions.InvalidIDError` naming the value
 and the problem, before any request is sent.
 """
@@ -44,7 +44,9 @@ def id_problem(value: object) -> str | None:
     if not value.strip():
         return "is only whitespace"
     if _TOKEN.fullmatch(value):
-        if value in (".", "..") or ".." in value:
+        if value == ".":  # "contains '..'" would not be true of it
+            return "is '.', a relative path segment (the current folder)"
+        if ".." in value:  # ".." itself, the parent folder, and anything holding it
             return "contains '..'"
         if len(value) > MAX_ID_LENGTH:
             return f"is {len(value)} characters long (at most {MAX_ID_LENGTH})"
