@@ -175,7 +175,10 @@ def fetch_fleet(
     targets : list of DRSClient, Target or dict, optional
         Several projects and regions (see :class:`~drs_analytics.targets.Target`; dicts
         name credential *variables*, never secrets). Clients made from targets are
-        closed afterwards; clients passed in are not.
+        closed afterwards; clients passed in are not. All are checked before the
+        first request: something else (``42``), a closed client or a malformed dict
+        raises ``TypeError``/:class:`ConfigurationError` naming its index; what only
+        fetching shows (an unset variable, a refused token) becomes error records.
     job_type : str or list, optional
         ``"sync"``, ``"sync,migration"``, a list; default: every documented type.
     source : {"list", "actions"}
@@ -212,12 +215,11 @@ def fetch_fleet(
     check_page_size(page_size)
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
     parts: list[_Part] = []
-    items = [client] if client is not None else distinct_targets(targets)  # type: ignore[arg-type]
+    items = [client] if client is not None else distinct_targets(_checked_targets(targets))  # type: ignore[arg-type]
     if not items:
         raise ValueError("targets is empty")
-    for item in items:
-        if isinstance(item, DRSClient):
-            item.check_open()  # a caller's mistake, raised rather than recorded
+    if client is not None:
+        client.check_open()
     for item in items:
         own = None
         try:
@@ -228,7 +230,7 @@ def fetch_fleet(
             parts.append(_collect(target_cli, kinds, source, page_size, checked, max_workers, progress,
                                   _label(item, target_cli)))
         except DRSAnalyticsError as exc:
-            parts.append(_target_failed(item if not isinstance(item, Mapping) else _safe_target(item), exc))
+            parts.append(_target_failed(item, exc))
         finally:
             if own is not None:
                 own.close()
@@ -242,12 +244,42 @@ def fetch_fleet(
     return result
 
 
-def _safe_target(item: Mapping[str, Any]) -> Any:
-    """A mapping that failed to become a Target, shown without any value that could be secret."""
-    try:
-        return to_target(item)
-    except Exception:
-        return f"<target with keys {sorted(map(str, item))}>"
+def _shown(value: Any) -> str:
+    """A bad target as an error message may show it: numbers and None as such, others by type only
+    (a string or a tuple in the wrong place could be a secret)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    size = f" of length {len(value)}" if isinstance(value, (str, bytes, tuple, list)) else ""
+    return f"a {type(value).__name__}{size}"
+
+
+def _checked_targets(targets: Iterable[Any]) -> list[DRSClient | Target]:
+    """Every target checked before any request: DRSClients open, mappings made Targets.
+
+    A target that is no target at all (``42``), a closed client or a malformed mapping
+    is the caller's mistake: raised, naming its index, before the first target is fetched.
+    Problems only the fetch can show (an unset credential variable, a refused token)
+    become error records instead.
+    """
+    out: list[DRSClient | Target] = []
+    for i, item in enumerate(targets):
+        if isinstance(item, DRSClient):
+            try:
+                item.check_open()
+            except DRSAnalyticsError as exc:
+                raise type(exc)(f"targets[{i}]: {exc}") from None
+            out.append(item)
+        elif isinstance(item, Target):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            try:
+                out.append(to_target(item))
+            except DRSAnalyticsError as exc:
+                raise type(exc)(f"targets[{i}]: {exc}") from None
+        else:
+            raise TypeError(f"targets[{i}] is {_shown(item)}: a target is a DRSClient, a Target or a mapping of "
+                            "Target fields (region/endpoint, project_id, *_env)")
+    return out
 
 
 def enrichment(client: DRSClient, records: list, *, job_type: str | Iterable[str] | None = None) -> dict[str, pd.Categorical]:

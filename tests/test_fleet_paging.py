@@ -122,3 +122,36 @@ def test_a_limit_refused_down_to_10_is_an_error_record(limits_sent):
         assert limits_sent == [1000, 500, 200, 100, 10]
         result = fetch_fleet(client, job_type="sync")
     assert len(result.jobs) == 0 and list(result.errors["job_id"]) == ["<list job_type=sync>"]
+
+
+# --- targets checked before any request ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad, shown",
+    [(42, "targets[1] is 42"), (None, "targets[1] is None"), ("ghp_secret_token_value", "targets[1] is a str of length 22")],
+)
+def test_a_bad_target_after_a_good_one_is_refused_before_any_request(emu, monkeypatch, bad, shown):
+    monkeypatch.setenv("GOOD_TOKEN", emu.token)
+    good = {"endpoint": emu.url, "project_id": emu.project_id, "token_env": "GOOD_TOKEN"}
+    with pytest.raises(TypeError) as info:
+        fetch_fleet(targets=[good, bad], client_options={"cache": False})
+    assert shown in str(info.value) and "a target is a DRSClient, a Target or a mapping" in str(info.value)
+    assert "ghp_secret" not in str(info.value)
+    assert emu.app.request_count == 0
+
+
+def test_a_malformed_mapping_or_closed_client_is_refused_before_any_request(emu, make_client, monkeypatch):
+    from drs_analytics import ConfigurationError
+
+    monkeypatch.setenv("GOOD_TOKEN", emu.token)
+    good = {"endpoint": emu.url, "project_id": emu.project_id, "token_env": "GOOD_TOKEN"}
+    with pytest.raises(ConfigurationError, match=r"targets\[2\]: unknown target key\(s\) 'colour'"):
+        fetch_fleet(targets=[good, make_client(), {"region": "cn-south-2", "colour": "red"}])
+    with pytest.raises(ConfigurationError, match=r"targets\[1\]: target key 'sk'"):
+        fetch_fleet(targets=[good, {"region": "cn-south-2", "sk": "not-shown-123"}])
+    closed = make_client()
+    closed.close()
+    with pytest.raises(ConfigurationError, match=r"targets\[1\]: this DRSClient is closed"):
+        fetch_fleet(targets=[good, closed])
+    assert emu.app.request_count == 0
