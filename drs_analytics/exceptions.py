@@ -96,7 +96,21 @@ class TransportError(RequestError):
 
 
 class NotCachedError(RequestError):
-    """Offline (``DRSClient(offline=True)``) and the answer is not in the cache."""
+    """Offline (``DRSClient(offline=True)``) and the answer is not in the cache.
+
+    The message says why a job fetched before may be missing: answers are cached per
+    credential, so answers cached under another token (a renewed IAM token is another
+    one) or another credential are not found (:data:`CACHED_PER_CREDENTIAL`).
+    """
+
+    #: Appended to every message.
+    CACHED_PER_CREDENTIAL = ("answers are cached per credential: answers cached under another token "
+                             "(a renewed IAM token is another one) or another credential are not found")
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        if self.CACHED_PER_CREDENTIAL not in message:
+            message = f"{message} ({self.CACHED_PER_CREDENTIAL})"
+        super().__init__(message, **kwargs)
 
 
 class FetchCancelled(RequestError):
