@@ -60,11 +60,11 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "connection (credentials from the environment: $DRS_AUTH_TOKEN, or $HUAWEICLOUD_SDK_AK and "
         "$HUAWEICLOUD_SDK_SK, or $DRS_IAM_USERNAME, $DRS_IAM_PASSWORD and $DRS_IAM_DOMAIN)")
-    group.add_argument("--endpoint", default=os.environ.get(ENV_ENDPOINT), help=f"API base URL (default ${ENV_ENDPOINT})")
-    group.add_argument("--region", default=os.environ.get(ENV_REGION),
+    # defaults from the environment are read in _client: a flag given is told apart from a variable set
+    group.add_argument("--endpoint", default=None, help=f"API base URL (default ${ENV_ENDPOINT})")
+    group.add_argument("--region", default=None,
                        help=f"region ID; with --endpoint it only labels the data (default ${ENV_REGION})")
-    group.add_argument("--project-id", default=os.environ.get(ENV_PROJECT) or os.environ.get(PROJECT_ENV),
-                       help=f"project ID (default ${ENV_PROJECT}, else ${PROJECT_ENV})")
+    group.add_argument("--project-id", default=None, help=f"project ID (default ${ENV_PROJECT}, else ${PROJECT_ENV})")
     group.add_argument("--iam-endpoint", default=None, metavar="URL",
                        help="IAM base URL for password credentials (default: the region's; with --targets, "
                             "for targets that name none)")
@@ -90,11 +90,13 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
                        help="with --all: actions from the list pages (about N/1000 requests per job type) or from "
                             "each job's /actions (N more requests; the per-job authority) (default: list)")
     fleet.add_argument("--targets", metavar="FILE.toml",
-                       help="several projects/regions from a TOML file of [[target]] tables (implies --all)")
-    fleet.add_argument("--page-size", type=_count, default=1000, metavar="N",
+                       help="several projects/regions from a TOML file of [[target]] tables (implies --all; "
+                            "not with --endpoint, --region or --project-id: each target names its own)")
+    fleet.add_argument("--page-size", type=_count, default=None, metavar="N",
                        help="with --all: jobs per list request (default 1000; smaller sizes are tried if refused)")
     fleet.add_argument("--enrich", action="store_true",
-                       help="with job IDs: add job metadata (name, status, type...) from the job list")
+                       help="with job IDs: add job metadata (name, status, type...) from the job list "
+                            "(--all/--targets include it already)")
     parser.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="job IDs (or use --jobs-file)")
     parser.add_argument("--jobs-file", metavar="FILE",
                         help="file with one job ID per line ('#' starts a comment); '-' reads stdin")
@@ -121,12 +123,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="drs-report", help="report folder (default ./drs-report)")
 
     fetch = sub.add_parser("fetch", help="fetch job actions and write the tidy CSV (stdout or --output)")
+    fetch.set_defaults(subparser=fetch)
     _connection_args(fetch)
     _raw_arg(fetch)
     fetch.add_argument("-o", "--output", metavar="FILE", help="write actions CSV here instead of stdout")
     fetch.add_argument("--errors", metavar="FILE", help="also write the error records (errors.csv format) here")
 
     report = sub.add_parser("report", help="fetch job actions and write the full report folder")
+    report.set_defaults(subparser=report)
     _connection_args(report)
     _raw_arg(report)
     report.add_argument("--out", required=True, metavar="DIR", help="report folder")
@@ -176,12 +180,36 @@ def _client_options(args: argparse.Namespace) -> dict:
 def _client(args: argparse.Namespace):
     from .client import DRSClient
 
-    if not args.project_id:
+    project_id = args.project_id or os.environ.get(ENV_PROJECT) or os.environ.get(PROJECT_ENV)
+    if not project_id:
         raise UsageError(f"no project ID: pass --project-id or set ${ENV_PROJECT}")
-    if not (args.endpoint or args.region):
-        raise UsageError(f"no endpoint: pass --endpoint/--region or set ${ENV_ENDPOINT}/${ENV_REGION}")
-    return DRSClient(endpoint=args.endpoint, region=args.region, project_id=args.project_id,
+    endpoint, region = args.endpoint, args.region
+    if not (endpoint or region):  # DRSClient reads $DRS_ENDPOINT/$DRS_REGION (and names them in errors)
+        if not (os.environ.get(ENV_ENDPOINT, "").strip() or os.environ.get(ENV_REGION, "").strip()):
+            raise UsageError(f"no endpoint: pass --endpoint/--region or set ${ENV_ENDPOINT}/${ENV_REGION}")
+        endpoint = region = None
+    return DRSClient(endpoint=endpoint, region=region, project_id=project_id,
                      iam_endpoint=args.iam_endpoint, **_client_options(args))
+
+
+def check_combinations(args: argparse.Namespace) -> None:
+    """Refuse options that contradict each other, the argparse way (usage, message, exit 2)."""
+    parser = getattr(args, "subparser", None)
+    if parser is None:
+        return
+    fleet = bool(args.targets or args.all)
+    if args.targets:
+        given = [flag for flag, value in (("--endpoint", args.endpoint), ("--region", args.region),
+                                          ("--project-id", args.project_id)) if value]
+        if given:
+            parser.error(f"--targets cannot go with {', '.join(given)}: each [[target]] of the file names its own "
+                         "region or endpoint and project (the variables $DRS_ENDPOINT, $DRS_REGION and "
+                         "$DRS_PROJECT_ID are not used with --targets either)")
+    if args.enrich and fleet:
+        parser.error("--enrich cannot go with --all/--targets: it adds the job list's metadata to given job IDs, "
+                     "and --all/--targets include that metadata already")
+    if args.page_size is not None and not fleet:
+        parser.error("--page-size needs --all or --targets (it sizes the job list pages)")
 
 
 def _check_out_dir(path: str) -> None:
@@ -210,12 +238,13 @@ def _fetch(args: argparse.Namespace):
 
 def _fetch_fleet(args: argparse.Namespace, progress):
     from .fleet import fetch_fleet
+    from .listing import DEFAULT_PAGE_SIZE
     from .targets import load_targets
 
     if args.job_ids or args.jobs_file:
         raise UsageError("give job IDs or --all/--targets, not both")
     kwargs = dict(job_type=args.job_type, source=args.source, max_workers=args.workers, progress=progress,
-                  page_size=args.page_size)
+                  page_size=args.page_size or DEFAULT_PAGE_SIZE, refresh=args.refresh)
     if args.targets:
         targets = load_targets(args.targets)
         if args.iam_endpoint:  # the default of targets that name no IAM endpoint of their own
@@ -400,6 +429,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``drs-analytics`` command."""
     args = _parser().parse_args(argv)
+    check_combinations(args)
     _log_to_stderr()
     with warnings.catch_warnings():
         warnings.showwarning = _one_line_warning

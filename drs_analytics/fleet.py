@@ -62,12 +62,13 @@ class _Part:
     errors: list[dict] = field(default_factory=list)
 
 
-def _scan(client: DRSClient, kinds: tuple[str, ...], page_size: int, filters: dict, part: _Part) -> list[ListedJob]:
+def _scan(client: DRSClient, kinds: tuple[str, ...], page_size: int, filters: dict, part: _Part,
+          refresh: bool = False) -> list[ListedJob]:
     """Every listed job of ``kinds`` (first occurrence of an ID kept); failed scans become errors."""
     jobs: dict[str, ListedJob] = {}
     for kind in kinds:
         try:
-            for job in iter_jobs(client, kind, page_size=page_size, filters=filters):
+            for job in iter_jobs(client, kind, page_size=page_size, filters=filters, refresh=refresh):
                 jobs.setdefault(job.job_id, job)
         except RequestError as exc:
             part.errors.append(error_record(f"<list job_type={kind}>", exc))
@@ -77,10 +78,11 @@ def _scan(client: DRSClient, kinds: tuple[str, ...], page_size: int, filters: di
     return list(jobs.values())
 
 
-def _collect(client: DRSClient, kinds, source, page_size, filters, max_workers, progress, label) -> _Part:
+def _collect(client: DRSClient, kinds, source, page_size, filters, max_workers, progress, label,
+             refresh=False) -> _Part:
     client.check_open()
     part = _Part(client.project_id, client.region, label)
-    listed = _scan(client, kinds, page_size, filters, part)
+    listed = _scan(client, kinds, page_size, filters, part, refresh)
     if source == "list":
         for job in listed:
             if job.actions is None:
@@ -90,7 +92,8 @@ def _collect(client: DRSClient, kinds, source, page_size, filters, max_workers, 
                 part.listed.append(job)
         return part
     by_id = {job.job_id: job for job in listed}
-    _, fetched, errors = collect_actions(list(by_id), client=client, max_workers=max_workers, progress=progress)
+    _, fetched, errors = collect_actions(list(by_id), client=client, max_workers=max_workers, progress=progress,
+                                         refresh=refresh)
     part.records.extend(fetched)
     part.listed.extend(by_id[r.job_id] for r in fetched)
     part.errors.extend(errors)
@@ -164,6 +167,7 @@ def fetch_fleet(
     max_workers: int = 16,
     progress: bool | None = None,
     client_options: Mapping[str, Any] | None = None,
+    refresh: bool = False,
     **filters: Any,
 ) -> FetchResult:
     """The actions of every job of the chosen types, in one project or many.
@@ -191,6 +195,9 @@ def fetch_fleet(
     client_options : dict, optional
         Other :class:`DRSClient` arguments for clients made from targets (``cache``,
         ``retry``, ``timeout``...).
+    refresh : bool
+        Ask the API even where a fresh answer is cached (list pages and, with
+        ``source="actions"``, each job's ``/actions``), and cache the new answers.
     **filters
         List filters: ``status``, ``name``, ``engine_type``, ``net_type``,
         ``enterprise_project_id``, ``sort_key``, ``sort_dir``.
@@ -228,7 +235,7 @@ def fetch_fleet(
             else:
                 own = target_cli = target_client(to_target(item), **dict(client_options or {}))
             parts.append(_collect(target_cli, kinds, source, page_size, checked, max_workers, progress,
-                                  _label(item, target_cli)))
+                                  _label(item, target_cli), refresh))
         except DRSAnalyticsError as exc:
             parts.append(_target_failed(item, exc))
         finally:

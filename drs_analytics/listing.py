@@ -207,12 +207,28 @@ def iter_jobs(
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
     filters: Mapping[str, str] | None = None,
+    refresh: bool = False,
 ) -> Iterator[ListedJob]:
     """Yield every job of one ``job_type`` (children after their parent), page by page.
 
-    ``filters`` are extra query parameters (``status``, ``name``, ``engine_type``,
-    ``sort_key``...). Raises the client's :class:`~drs_analytics.RequestError` when a
-    page fails after its retries.
+    Parameters
+    ----------
+    client : DRSClient
+        The project to list.
+    job_type : str
+        One documented job type (the API takes one per request).
+    page_size : int
+        ``limit`` of each request; smaller ones are tried if the first page refuses it.
+    filters : mapping, optional
+        Extra query parameters (``status``, ``name``, ``engine_type``, ``sort_key``...),
+        already rendered as strings.
+    refresh : bool
+        Ask the API even when a page is cached fresh.
+
+    Raises
+    ------
+    RequestError
+        The client's error when a page fails after its retries.
     """
     check_page_size(page_size)
     path = f"/v5/{client.project_id}/jobs"
@@ -221,7 +237,7 @@ def iter_jobs(
     while True:
         query = [*base, ("offset", str(offset)), ("limit", str(page_size))]
         try:
-            page, response, attempts = client.call(path, query, parse=_parse_page)
+            page, response, attempts = client.call(path, query, parse=_parse_page, refresh=refresh)
         except APIError as exc:
             smaller = _smaller_page(exc, page_size)
             if offset or smaller is None:

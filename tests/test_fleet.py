@@ -160,12 +160,12 @@ def test_list_jobs_rejects_unknown_types_and_filters(client):
 def test_a_failing_list_scan_becomes_an_error_record_and_the_rest_proceed(emu, client):
     real = client.call
 
-    def flaky(path, query=(), *, parse):
+    def flaky(path, query=(), *, parse, refresh=False):
         if path.endswith("/jobs") and ("job_type", "migration") in list(query):
             from drs_analytics import ServerError
 
             raise ServerError("HTTP 500 from GET list: boom", status_code=500)
-        return real(path, query, parse=parse)
+        return real(path, query, parse=parse, refresh=refresh)
 
     client.call = flaky
     result = fetch_fleet(client)
