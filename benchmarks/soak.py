@@ -4,7 +4,14 @@ The test ``tests/test_soak.py`` runs :func:`soak` once at 2,000 jobs; this scrip
 the same at any size and for any duration::
 
     .venv/bin/python benchmarks/soak.py                          # 2,000 jobs, the issue's fault rates
+    .venv/bin/python benchmarks/soak.py --fast-retry             # the test's settings: throughput, not waiting
     .venv/bin/python benchmarks/soak.py --jobs 20000 --duration 600 --latency-ms 5
+
+By default the client runs with the package's own retry and pacing settings
+(``RetrySettings()``, ``PacingSettings()``: 3 attempts, 0.25 s backoff up to 10 s,
+``Retry-After`` honoured up to 60 s, adaptive pacing), so the figures are what a user
+gets. ``--fast-retry`` uses :data:`FAST_SOAK_RETRY` and :data:`FAST_SOAK_PACING` instead,
+as ``tests/test_soak.py`` does.
 
 Faults (per request, seeded): 10% HTTP 500, 5% 429 with ``Retry-After``, 2% connection
 resets, 1% malformed 200 bodies, 1% slow answers. Each round checks that every job is
@@ -23,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from drs_analytics import DRSClient, fetch_actions
 from drs_analytics.emulator import Emulator, Faults
 from drs_analytics.responses import parse_actions_body
@@ -31,12 +40,15 @@ from drs_analytics.settings import PacingSettings, RetrySettings
 #: The issue's fault rates.
 ISSUE_FAULTS = Faults(error_500=0.10, throttle_429=0.05, retry_after=1, reset=0.02, malformed=0.01, slow=0.01,
                       slow_seconds=0.5)
-#: Retries that make >= 99% reachable at those rates (about 0.17^4 of jobs fail all four attempts);
-#: a 429's Retry-After is capped at 50 ms so that a soak is about throughput, not waiting.
-SOAK_RETRY = RetrySettings(attempts=4, backoff=0.01, max_backoff=0.05, max_retry_after=0.05)
-#: The injected 429s are random, not a rate signal: adaptive pacing would slow a whole
-#: soak to a crawl (``--adaptive`` shows it).
-SOAK_PACING = PacingSettings(adaptive=False)
+#: The package's defaults: what a soak runs with unless told otherwise.
+DEFAULT_RETRY = RetrySettings()
+DEFAULT_PACING = PacingSettings()
+#: ``--fast-retry`` (and the test): retries that make >= 99% reachable at those rates
+#: (about 0.17^4 of jobs fail all four attempts); a 429's Retry-After is capped at 50 ms
+#: so that a soak is about throughput, not waiting.
+FAST_SOAK_RETRY = RetrySettings(attempts=4, backoff=0.01, max_backoff=0.05, max_retry_after=0.05)
+#: ``--fast-retry``: fixed pacing (the injected 429s are random, not a rate signal).
+FAST_SOAK_PACING = PacingSettings(adaptive=False)
 
 
 @dataclass
@@ -72,8 +84,8 @@ def _audit_cache(client: DRSClient) -> tuple[int, list[str]]:
     return stored, problems
 
 
-def soak(*, jobs: int = 2000, seed: int = 7, faults: Faults = ISSUE_FAULTS, retry: RetrySettings = SOAK_RETRY,
-         pacing: PacingSettings = SOAK_PACING, workers: int = 16, latency_ms: float = 0.0,
+def soak(*, jobs: int = 2000, seed: int = 7, faults: Faults = ISSUE_FAULTS, retry: RetrySettings = DEFAULT_RETRY,
+         pacing: PacingSettings = DEFAULT_PACING, workers: int = 16, latency_ms: float = 0.0,
          cache_dir: str | Path | None = None) -> SoakRun:
     """Fetch a ``jobs``-job fleet through a cached client while the emulator injects ``faults``."""
     with tempfile.TemporaryDirectory(prefix="drs-soak-") as tmp:
@@ -121,6 +133,15 @@ def soak(*, jobs: int = 2000, seed: int = 7, faults: Faults = ISSUE_FAULTS, retr
     )
 
 
+def summary(run: SoakRun) -> str:
+    """The figures of one round on one line."""
+    f = run.figures
+    return (f"soak {f['jobs']:,} jobs: {f['fetched']:,} fetched ({run.fetched_share:.2%}), {f['errors']:,} errors, "
+            f"{f['requests']:,} requests ({f['requests'] / max(f['jobs'], 1):.2f}/job), "
+            f"{len(run.unaccounted)} unaccounted, {len(run.cache_problems)} bad cache entries, "
+            f"{len(run.unexpected)} uncaught; {f['elapsed_s']:.2f} s ({f['jobs_per_s']:,.0f} jobs/s)")
+
+
 def describe(run: SoakRun) -> str:
     """The figures of one round as a small table."""
     f = run.figures
@@ -151,10 +172,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep running rounds until this many seconds have passed (default: one round)")
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--latency-ms", type=float, default=0.0)
-    parser.add_argument("--attempts", type=int, default=SOAK_RETRY.attempts)
-    parser.add_argument("--max-retry-after", type=float, default=SOAK_RETRY.max_retry_after,
-                        help="cap on a 429's Retry-After wait, seconds")
-    parser.add_argument("--adaptive", action="store_true", help="adaptive pacing on (slows down on every 429)")
+    parser.add_argument("--fast-retry", action="store_true",
+                        help="the test's fast settings: 4 attempts, 10-50 ms backoff, Retry-After capped at 50 ms, "
+                             "fixed pacing (default: the package's RetrySettings() and PacingSettings())")
+    parser.add_argument("--attempts", type=int, default=None, help="attempts per job (default: from the settings)")
+    parser.add_argument("--max-retry-after", type=float, default=None,
+                        help="cap on a 429's Retry-After wait, seconds (default: from the settings)")
+    parser.add_argument("--adaptive", action=argparse.BooleanOptionalAction, default=None,
+                        help="adaptive pacing on or off (default: from the settings)")
     for name, rate in (("500", 0.10), ("429", 0.05), ("reset", 0.02), ("malformed", 0.01), ("slow", 0.01)):
         parser.add_argument(f"--fault-{name}", type=float, default=rate, metavar="RATE")
     parser.add_argument("--retry-after", type=int, default=ISSUE_FAULTS.retry_after)
@@ -163,13 +188,17 @@ def main(argv: list[str] | None = None) -> int:
     faults = Faults(error_500=args.fault_500, throttle_429=args.fault_429, retry_after=args.retry_after,
                     reset=args.fault_reset, malformed=args.fault_malformed, slow=args.fault_slow,
                     slow_seconds=args.slow_seconds)
-    retry = RetrySettings(attempts=args.attempts, backoff=SOAK_RETRY.backoff, max_backoff=SOAK_RETRY.max_backoff,
-                          max_retry_after=args.max_retry_after)
-    pacing = PacingSettings(adaptive=args.adaptive)
+    base_retry, base_pacing = (FAST_SOAK_RETRY, FAST_SOAK_PACING) if args.fast_retry else (DEFAULT_RETRY,
+                                                                                           DEFAULT_PACING)
+    retry = attrs.evolve(base_retry, **{k: v for k, v in (("attempts", args.attempts),
+                                                         ("max_retry_after", args.max_retry_after)) if v is not None})
+    pacing = base_pacing if args.adaptive is None else attrs.evolve(base_pacing, adaptive=args.adaptive)
     print(f"soak: {args.jobs:,} jobs; faults 500 {faults.error_500:.0%}, 429 {faults.throttle_429:.0%} "
           f"(Retry-After {faults.retry_after} s, waited at most {retry.max_retry_after:g} s), reset {faults.reset:.0%}, "
           f"malformed {faults.malformed:.0%}, slow {faults.slow:.0%} ({faults.slow_seconds:g} s); "
-          f"{retry.attempts} attempts, {args.workers} workers, adaptive pacing {'on' if args.adaptive else 'off'}")
+          f"{retry.attempts} attempts, backoff {retry.backoff:g}-{retry.max_backoff:g} s, {args.workers} workers, "
+          f"adaptive pacing {'on' if pacing.adaptive else 'off'} "
+          f"({'--fast-retry' if args.fast_retry else 'package defaults'})")
     started, round_no, failures = time.monotonic(), 0, 0
     totals: Counter[str] = Counter()
     while True:
@@ -177,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
                    workers=args.workers, latency_ms=args.latency_ms)
         round_no += 1
         print(f"round {round_no} (seed {args.seed + round_no - 1}):")
-        print(describe(run), flush=True)
+        print(describe(run))
+        print(summary(run), flush=True)
         ok = (not run.unaccounted and not run.duplicated and not run.cache_problems and not run.unexpected
               and run.fetched_share >= 0.99)
         failures += not ok

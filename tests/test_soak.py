@@ -2,13 +2,16 @@
 
 The rates are the issue's: 10% HTTP 500, 5% 429 with Retry-After, 2% connection
 resets, 1% malformed 200 bodies, 1% slow answers (seeded). The same code runs longer
-as ``benchmarks/soak.py``; ``pytest -s`` shows the figures, and every assertion
-message carries them.
+as ``benchmarks/soak.py`` (which defaults to the package's retry and pacing settings;
+the test uses its fast ones, ``--fast-retry``). The test prints a one-line summary in
+pytest's normal output, ``pytest -s`` shows the whole table, and every assertion message
+carries it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import subprocess
 import sys
@@ -34,11 +37,13 @@ def _load_soak():
     return module
 
 
-def test_soak_2000_jobs_with_faults(tmp_path):
+def test_soak_2000_jobs_with_faults(tmp_path, capsys):
     bench = _load_soak()
-    run = bench.soak(jobs=2000, seed=7, cache_dir=tmp_path)
+    run = bench.soak(jobs=2000, seed=7, cache_dir=tmp_path, retry=bench.FAST_SOAK_RETRY, pacing=bench.FAST_SOAK_PACING)
     figures = bench.describe(run)
     print("\nsoak, 2,000 jobs at the issue's fault rates:\n" + figures)
+    with capsys.disabled():  # shown without -s: the figures are the point of a soak
+        print(f"\n{bench.summary(run)} [fast retry]")
     f = run.figures
     assert f["jobs"] == 2000, figures
     # every job accounted for: in exactly one of result.jobs and result.errors
@@ -60,8 +65,31 @@ def test_soak_2000_jobs_with_faults(tmp_path):
 def test_the_soak_script_runs_at_a_tiny_size(tmp_path):
     out = subprocess.run(
         # 8 attempts: with 60 jobs a single failure would be below 99% (4 attempts fail ~0.1% of jobs)
-        [sys.executable, str(SCRIPT), "--jobs", "60", "--workers", "4", "--slow-seconds", "0.05", "--attempts", "8"],
+        [sys.executable, str(SCRIPT), "--jobs", "60", "--workers", "4", "--slow-seconds", "0.05", "--fast-retry",
+         "--attempts", "8"],
         capture_output=True, text=True, timeout=120, cwd=tmp_path, env={**os.environ, "MPLBACKEND": "Agg"},
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "fetched after retries" in out.stdout and "all checks passed" in out.stdout
+    # the settings it ran with: the fast ones, with the attempts asked for
+    assert "8 attempts, backoff 0.01-0.05 s, 4 workers, adaptive pacing off (--fast-retry)" in out.stdout
+    assert "soak 60 jobs: " in out.stdout and "0 unaccounted" in out.stdout
+
+
+def test_the_soak_script_defaults_to_the_package_settings(tmp_path):
+    from drs_analytics.settings import PacingSettings, RetrySettings
+
+    bench = _load_soak()
+    parameters = inspect.signature(bench.soak).parameters
+    assert parameters["retry"].default == RetrySettings() and parameters["pacing"].default == PacingSettings()
+    assert bench.FAST_SOAK_RETRY.attempts == 4 and bench.FAST_SOAK_PACING.adaptive is False
+    no_faults = [arg for name in ("500", "429", "reset", "malformed", "slow") for arg in (f"--fault-{name}", "0")]
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), "--jobs", "5", "--workers", "2", *no_faults],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    # RetrySettings(): 3 attempts, 0.25 s backoff up to 10 s, Retry-After up to 60 s; adaptive pacing
+    assert "waited at most 60 s" in out.stdout
+    assert "3 attempts, backoff 0.25-10 s, 2 workers, adaptive pacing on (package defaults)" in out.stdout
+    assert "soak 5 jobs: 5 fetched (100.00%), 0 errors, 5 requests (1.00/job)" in out.stdout
