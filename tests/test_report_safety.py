@@ -88,9 +88,27 @@ def _cells(path):
         return [cell for row in csv.reader(fh) for cell in row]
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP "CSV Injection", and the
+#: csv_safety docs): written out here, not taken from the implementation.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: A plain decimal number ("-5", "+3.2", "-.5", "1e-3"; ASCII digits only): read as a number.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _live(cell: str) -> bool:
     """Whether a spreadsheet would run ``cell`` as a formula."""
-    return cell.startswith(TRIGGERS) and not is_plain_number(cell)
+    return cell.startswith(FORMULA_TRIGGERS) and _PLAIN_NUMBER.fullmatch(cell) is None
+
+
+def test_the_implementation_neutralises_every_trigger():
+    assert set(FORMULA_TRIGGERS) <= set(TRIGGERS)
+    for trigger in FORMULA_TRIGGERS:
+        assert neutralise(trigger + "x") == "'" + trigger + "x"
+        assert _live(trigger + "x") and not _live(neutralise(trigger + "x"))
+    for number in ("-5", "+3.2", "-.5", "-1e-3", "12"):
+        assert not _live(number) and is_plain_number(number)
+    for text in ("-5\n", "-inf", "-٣", "+1_000", "- 5"):
+        assert _live(text) and not is_plain_number(text)
 
 
 # -- the functions -------------------------------------------------------------------------------
