@@ -567,7 +567,11 @@ class DRSClient:
         **filters
             ``status`` (str or list), ``name`` (up to 10 IDs or name parts),
             ``engine_type``, ``net_type``, ``enterprise_project_id``, ``sort_key``,
-            ``sort_dir``, ``instance_ip``.
+            ``sort_dir``, ``instance_ip``. Filters select parent (top-level) jobs:
+            a matching parent brings all its children, whatever their ``status``
+            (so ``status="PAUSING"`` can return children in other statuses; filter
+            the ``status`` column to keep only those), and a child matching under a
+            parent that does not is not returned.
 
         Returns
         -------

@@ -200,7 +200,10 @@ def fetch_fleet(
         ``source="actions"``, each job's ``/actions``), and cache the new answers.
     **filters
         List filters: ``status``, ``name``, ``engine_type``, ``net_type``,
-        ``enterprise_project_id``, ``sort_key``, ``sort_dir``.
+        ``enterprise_project_id``, ``sort_key``, ``sort_dir``. They select parent
+        (top-level) jobs, which bring all their children whatever their status:
+        ``status="INCRE_TRANSFER_FAILED"`` can return children in other statuses
+        (keep ``frame[frame["status"] == ...]`` for exactly those).
 
     Returns
     -------

@@ -353,7 +353,8 @@ def list_jobs(
 ) -> pd.DataFrame:
     """Every job of the given types as a DataFrame of metadata (see :data:`JOB_LIST_COLUMNS`).
 
-    See :meth:`DRSClient.list_jobs`.
+    See :meth:`DRSClient.list_jobs` for the parameters. Filters select parent jobs:
+    their children come along whatever their own ``status``.
     """
     jobs: list[ListedJob] = []
     seen: set[str] = set()

@@ -457,3 +457,10 @@ def test_revoked_tokens_are_refused():
     assert app.handle("GET", path, {"X-Auth-Token": "fixed"}).status == 200
     fresh = app.handle("POST", "/v3/auth/tokens", {}, body).headers["X-Subject-Token"]
     assert app.handle("GET", path, {"X-Auth-Token": fresh}).status == 200
+
+
+def test_aksk_without_x_project_id_is_accepted(emu):
+    # the gateway docstring: without the header the path's project counts; with it, they must agree
+    response = signed_request(emu, actions_path(emu))
+    assert response.status_code == 200 and "job_action" in response.json()
+    assert_apigw_401(signed_request(emu, actions_path(emu), headers={"X-Project-Id": "0" * 32}))

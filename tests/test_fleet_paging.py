@@ -155,3 +155,21 @@ def test_a_malformed_mapping_or_closed_client_is_refused_before_any_request(emu,
     with pytest.raises(ConfigurationError, match=r"targets\[1\]: this DRSClient is closed"):
         fetch_fleet(targets=[good, closed])
     assert emu.app.request_count == 0
+
+
+def test_a_status_filter_selects_parents_and_brings_their_children_whatever_their_status():
+    # what the docstrings and README say: the filter applies to parent (top-level) jobs
+    with Emulator(jobs=300, seed=7) as emu, DRSClient(
+            endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=False) as client:
+        frame = client.list_jobs("sync", status="INCRE_TRANSFER_STARTED")
+    by_id = {j.id: j for j in emu.fleet}
+    parents = {j.id for j in emu.fleet if j.job_type == "sync" and j.parent_id is None
+               and j.status == "INCRE_TRANSFER_STARTED"}
+    children = {j.id for j in emu.fleet if j.parent_id in parents}
+    assert set(frame["job_id"]) == parents | children
+    assert {by_id[c].status for c in children} - {"INCRE_TRANSFER_STARTED"}  # children in other statuses
+    listed_children = frame[frame["parent_id"].notna()]
+    assert set(listed_children["status"]) == {by_id[c].status for c in children}
+    hidden = {j.id for j in emu.fleet if j.job_type == "sync" and j.parent_id is not None
+              and j.status == "INCRE_TRANSFER_STARTED" and j.parent_id not in parents}
+    assert not hidden & set(frame["job_id"])

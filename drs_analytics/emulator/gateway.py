@@ -13,7 +13,9 @@ credentials own, or which 401 to answer:
 Choices marked [I] are not documented: a request carrying both a token and an
 ``Authorization`` header is judged by its token; the signed headers must
 include ``host`` and ``x-sdk-date``; a permanent AK/SK must not carry an
-``X-Security-Token``; every AK/SK failure gets the one message
+``X-Security-Token``; an AK/SK request without ``X-Project-Id`` is accepted
+(its project is then the one in the path; when the header is sent it must equal
+the path's project, signed or not); every AK/SK failure gets the one message
 "verify aksk signature fail" (also an unknown AK, a stale date, a wrong
 ``X-Project-Id``); failed AK/SK attempts never lock the key (the real gateway
 locks a key for 5 minutes after 5 failures [D], which would make tests
