@@ -222,21 +222,27 @@ def _check_out_file(path: str | None) -> None:
         raise UsageError(f"--output {path} is a folder; give a file name")
 
 
-def _fetch(args: argparse.Namespace):
+def _nothing() -> None:
+    pass
+
+
+def _fetch(args: argparse.Namespace, starting=_nothing):
+    """Fetch what the arguments ask for; ``starting()`` runs once they are checked, just before the fetch."""
     from .fetch import fetch_actions
 
     progress = False if args.no_progress else None
     if args.targets or args.all:
-        return _fetch_fleet(args, progress)
+        return _fetch_fleet(args, progress, starting)
     if args.job_type or args.source != "list":
         raise UsageError("--job-type and --source need --all or --targets")
     job_ids = _read_job_ids(args)
     with _client(args) as client:
+        starting()
         return fetch_actions(job_ids, client=client, max_workers=args.workers, progress=progress, enrich=args.enrich,
                              refresh=args.refresh)
 
 
-def _fetch_fleet(args: argparse.Namespace, progress):
+def _fetch_fleet(args: argparse.Namespace, progress, starting=_nothing):
     from .fleet import fetch_fleet
     from .listing import DEFAULT_PAGE_SIZE
     from .targets import load_targets
@@ -249,8 +255,11 @@ def _fetch_fleet(args: argparse.Namespace, progress):
         targets = load_targets(args.targets)
         if args.iam_endpoint:  # the default of targets that name no IAM endpoint of their own
             targets = [t if t.iam_endpoint else replace(t, iam_endpoint=args.iam_endpoint) for t in targets]
-        return fetch_fleet(targets=targets, client_options=_client_options(args), **kwargs)
+        options = _client_options(args)
+        starting()
+        return fetch_fleet(targets=targets, client_options=options, **kwargs)
     with _client(args) as client:
+        starting()
         return fetch_fleet(client, **kwargs)
 
 
@@ -306,10 +315,12 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from .report import invalidate_report, write_report
 
     _check_out_dir(args.out)
-    result = _fetch(args)
+    # the old report.json goes once the arguments are checked: a fetch that fails or is
+    # interrupted must not leave it looking like this run's report
+    result = _fetch(args, starting=lambda: invalidate_report(args.out))
     paths = write_report(result, args.out, raw=args.raw)
     print(f"{_counts(result)}; report in {Path(args.out)}/: {' '.join(paths)}")
     return _finish(result)

@@ -47,13 +47,18 @@ Text cells and headers that a spreadsheet would run as a formula (starting with 
 the quoting, so a report reads back exactly either way.
 
 Every file is written to a temporary name and renamed into place, so a report
-folder never holds a half-written file.
+folder never holds a half-written file. Writing a report first deletes the folder's
+old ``report.json`` (so a run that fails halfway never leaves an old manifest vouching
+for a mix of old and new files) and the temporary files earlier writes left behind
+(``.actions.csv.<pid>.<hex>.tmp`` of a process that is gone, or older than an hour).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -70,8 +75,9 @@ from .listing import META_COLUMNS
 from .vocabulary import order_actions
 
 __all__ = [
-    "MANIFEST", "REPORT_FILES", "SCHEMA_VERSION", "ReportFormatError", "read_actions", "read_errors", "read_manifest",
-    "render_heatmap", "write_csv", "write_frame_report", "write_report",
+    "MANIFEST", "REPORT_FILES", "SCHEMA_VERSION", "ReportFormatError", "invalidate_report", "read_actions",
+    "read_errors", "read_manifest", "remove_leftovers", "render_heatmap", "write_csv", "write_frame_report",
+    "write_report",
 ]
 
 #: Version of the report files' layout, recorded in ``report.json``.
@@ -89,6 +95,57 @@ _OPTIONAL_COLUMNS = {"stale": False}
 
 class ReportFormatError(ValueError):
     """A report file this version cannot read: not a report, or a newer schema."""
+
+
+#: Temporary files of :func:`_atomic_write`: ``.{name}.{pid}.{12 hex digits}.tmp``.
+_TMP_NAME = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{12}\.tmp")
+#: A temporary file older than this is a leftover even if its process seems alive (pids are reused).
+_TMP_MAX_AGE = 3600.0
+
+
+def _process_gone(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # another thread of ours may be writing it
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there: rely on the age alone
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False
+    return False
+
+
+def remove_leftovers(out_dir: str | Path) -> list[Path]:
+    """Delete the temporary files report writes left in ``out_dir`` (their process is gone, or
+    they are over an hour old); other files are never touched. Returns the paths deleted."""
+    removed = []
+    out = Path(out_dir)
+    if not out.is_dir():
+        return removed
+    now = time.time()
+    for path in out.iterdir():
+        match = _TMP_NAME.fullmatch(path.name)
+        if match is None or match["name"] not in REPORT_FILES or not path.is_file():
+            continue
+        try:
+            old = now - path.stat().st_mtime > _TMP_MAX_AGE
+            if old or _process_gone(int(match["pid"])):
+                path.unlink()
+                removed.append(path)
+        except OSError:  # gone meanwhile, or not ours to delete: leave it
+            continue
+    return removed
+
+
+def invalidate_report(out_dir: str | Path) -> None:
+    """Delete ``out_dir``'s ``report.json`` and leftover temporary files, before a new report.
+
+    Until the new ``report.json`` is written, the folder then says it holds no complete report.
+    """
+    Path(out_dir, MANIFEST).unlink(missing_ok=True)
+    remove_leftovers(out_dir)
 
 
 def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
@@ -208,6 +265,7 @@ def write_frame_report(frame: pd.DataFrame, matrix: pd.DataFrame, out_dir: str |
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    invalidate_report(out)  # an old manifest must not vouch for a half-replaced folder
     tables: dict[str, tuple[pd.DataFrame, bool]] = {
         "actions.csv": (frame, False),
         "matrix.csv": (matrix, True),
