@@ -84,6 +84,20 @@ def password_identity(password: str, *, domain: str, username: str, iam_endpoint
     the three, NUL-separated): stable across runs for one account, so cached answers
     survive restarts, yet different for two users sharing a password. scrypt makes
     testing guessed passwords against a cache file slow, which a plain hash would not.
+
+    Parameters
+    ----------
+    password : str
+        The IAM user's password.
+    domain, username : str
+        The account (domain) and user names.
+    iam_endpoint : str
+        The IAM base URL (a final ``/`` is ignored).
+
+    Returns
+    -------
+    str
+        32 hex digits (scrypt ``n=2**14, r=8, p=1``, 16 bytes).
     """
     salt = "\0".join(("drs-analytics/password", domain, username, iam_endpoint.rstrip("/"))).encode("utf-8")
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
@@ -114,7 +128,13 @@ class _Secret(requests.auth.AuthBase):
 
 
 class TokenAuth(_Secret):
-    """Send an IAM user token in the ``X-Auth-Token`` header."""
+    """Send an IAM user token in the ``X-Auth-Token`` header.
+
+    Parameters
+    ----------
+    token : str
+        The IAM token (printable ASCII, no spaces).
+    """
 
     kind = "token"
     header = "X-Auth-Token"
@@ -148,6 +168,15 @@ class AkSkAuth(_Secret):
     Adds ``X-Sdk-Date`` (now), ``Host``, ``X-Project-Id`` and, for temporary credentials,
     ``X-Security-Token``, then ``Authorization`` over :data:`SIGNED_HEADERS`, the path,
     the query and the body. A new date and signature are made for every attempt.
+
+    Parameters
+    ----------
+    ak, sk : str
+        Access key and secret key.
+    project_id : str
+        Sent as ``X-Project-Id``.
+    security_token : str, optional
+        For temporary credentials: sent (and signed) as ``X-Security-Token``.
     """
 
     kind = "aksk"
@@ -389,6 +418,37 @@ def make_auth(
     (+ ``HUAWEICLOUD_SDK_SECURITY_TOKEN``); ``DRS_IAM_USERNAME`` + ``DRS_IAM_PASSWORD`` +
     ``DRS_IAM_DOMAIN``. ``iam_endpoint`` may be a callable, called only for password
     credentials (so that an IAM setting no other credential uses cannot fail them).
+
+    Parameters
+    ----------
+    project_id : str
+        The project: ``X-Project-Id`` of AK/SK requests, the scope of password tokens.
+    token : str, optional
+        An IAM token (:class:`TokenAuth`).
+    ak, sk, security_token : str, optional
+        AK/SK credentials (:class:`AkSkAuth`); ``security_token`` for temporary ones.
+    username, password, domain : str, optional
+        An IAM user's password credentials (:class:`PasswordAuth`).
+    iam_endpoint : str or callable, optional
+        IAM base URL for password credentials, or a callable returning it.
+    iam_session : requests.Session, optional
+        Session for IAM calls.
+    timeout : (float, float)
+        Connect and read timeouts of IAM calls.
+    send_kwargs : mapping, optional
+        Proxy and TLS settings for IAM calls (e.g. ``{"verify": ca_bundle}``).
+    environ : mapping, optional
+        The environment to read (default ``os.environ``).
+
+    Returns
+    -------
+    TokenAuth, AkSkAuth or PasswordAuth
+
+    Raises
+    ------
+    ConfigurationError
+        Two kinds given, a kind incomplete, no credentials at all, or no IAM endpoint
+        for password credentials; the message names what is missing, never a secret.
     """
     env = os.environ if environ is None else environ
     kinds = [name for name, given in (

@@ -438,7 +438,19 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``drs-analytics`` command."""
+    """Entry point of the ``drs-analytics`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code (see the module notes). Bad arguments exit 2 through argparse
+        (``SystemExit``).
+    """
     args = _parser().parse_args(argv)
     check_combinations(args)
     _log_to_stderr()

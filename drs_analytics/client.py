@@ -346,6 +346,18 @@ class DRSClient:
     def get_actions(self, job_id: str, *, refresh: bool = False) -> JobActions:
         """Fetch (or read from the cache) the actions of one job.
 
+        Parameters
+        ----------
+        job_id : str
+            The job's ID (checked before anything is sent).
+        refresh : bool
+            Ask the API even when a fresh answer is cached (and cache the new one).
+
+        Returns
+        -------
+        JobActions
+            Available, unavailable and current action, when and how it was fetched.
+
         Raises
         ------
         InvalidIDError
@@ -354,8 +366,6 @@ class DRSClient:
             After the retries: an :class:`APIError` subclass for an error status,
             :class:`TransportError`, or :class:`MalformedResponseError`. Its
             ``attempts`` attribute says how many requests were made.
-
-        ``refresh=True`` asks the API even when a fresh answer is cached (and caches the new one).
         """
         path = self.actions_path(job_id)
         (available, unavailable, current), response, attempts = self.call(path, parse=self._parse, refresh=refresh)
@@ -380,6 +390,17 @@ class DRSClient:
         refresh: bool = False,
     ) -> tuple[T, Any, int]:
         """GET ``path?query`` with the retry policy; return (parsed body, response, attempts).
+
+        Parameters
+        ----------
+        path : str
+            URL path below the endpoint, e.g. ``/v5/{project_id}/jobs`` (IDs already checked).
+        query : sequence of (name, value)
+            Query parameters, sent in canonical (sorted, percent-encoded) order.
+        parse : callable
+            ``parse(response, what)``, see below.
+        refresh : bool
+            Ask the API even when a fresh answer is cached.
 
         ``parse(response, what)`` turns a 2xx response into a value or raises
         :class:`MalformedResponseError` (retried like a truncated transfer). Password
@@ -483,8 +504,19 @@ class DRSClient:
     def clear_cache(self, *, expired_only: bool = False, job_ids: Any = None, everyone: bool = False) -> int:
         """Delete cached answers of this credential (``everyone=True``: of all credentials).
 
-        ``expired_only`` keeps fresh answers; ``job_ids`` limits it to those jobs' ``/actions``.
-        Returns how many answers were deleted.
+        Parameters
+        ----------
+        expired_only : bool
+            Keep the fresh answers.
+        job_ids : iterable of str, optional
+            Only these jobs' ``/actions`` answers.
+        everyone : bool
+            Every credential's answers in the cache file, not only this one's.
+
+        Returns
+        -------
+        int
+            How many answers were deleted.
         """
         from .cache_admin import clear_cache
 

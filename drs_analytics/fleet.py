@@ -293,7 +293,23 @@ def _checked_targets(targets: Iterable[Any]) -> list[DRSClient | Target]:
 
 
 def enrichment(client: DRSClient, records: list, *, job_type: str | Iterable[str] | None = None) -> dict[str, pd.Categorical]:
-    """Metadata columns for ``records`` from the job list (NA for jobs it does not show)."""
+    """Metadata columns for ``records`` from the job list (NA for jobs it does not show).
+
+    Parameters
+    ----------
+    client : DRSClient
+        The project whose job list is read.
+    records : list of JobActions
+        The fetched jobs, in the order of the columns returned.
+    job_type : str or list, optional
+        Job types to list (default every documented type).
+
+    Returns
+    -------
+    dict
+        :data:`~drs_analytics.listing.META_COLUMNS` name -> categorical, one value per record.
+        A failed list scan warns (:class:`EnrichmentWarning`) and leaves its jobs NA.
+    """
     part = _Part(client.project_id, client.region, _label(client, client))
     listed = {job.job_id: job for job in _scan(client, job_types(job_type), DEFAULT_PAGE_SIZE, {}, part)}
     if part.errors:

@@ -353,8 +353,22 @@ def list_jobs(
 ) -> pd.DataFrame:
     """Every job of the given types as a DataFrame of metadata (see :data:`JOB_LIST_COLUMNS`).
 
-    See :meth:`DRSClient.list_jobs` for the parameters. Filters select parent jobs:
-    their children come along whatever their own ``status``.
+    Parameters
+    ----------
+    client : DRSClient
+        The project to list.
+    job_type : str or list, optional
+        ``"sync"``, ``"sync,migration"`` or a list; default every documented type.
+    page_size : int
+        ``limit`` per request (smaller ones are tried if refused).
+    **filters
+        As for :meth:`DRSClient.list_jobs`. Filters select parent jobs: their children
+        come along whatever their own ``status``.
+
+    Returns
+    -------
+    DataFrame
+        One row per job (children included, after their parent), first listing kept.
     """
     jobs: list[ListedJob] = []
     seen: set[str] = set()

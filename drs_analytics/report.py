@@ -221,7 +221,17 @@ def _csv_text(frame: pd.DataFrame, index: bool) -> str:
 
 
 def render_heatmap(frame_or_matrix: pd.DataFrame, path: str | Path, *, dpi: int = 110) -> Path:
-    """Save the availability heatmap as a PNG sized for the number of jobs."""
+    """Save the availability heatmap as a PNG sized for the number of jobs.
+
+    Parameters
+    ----------
+    frame_or_matrix : DataFrame
+        A tidy frame or its matrix.
+    path : str or Path
+        The PNG file (written atomically).
+    dpi : int
+        Resolution.
+    """
     from matplotlib.figure import Figure
 
     from .plots import plot_availability_matrix
@@ -261,7 +271,28 @@ def write_frame_report(frame: pd.DataFrame, matrix: pd.DataFrame, out_dir: str |
     """Write the report files of a tidy frame and its matrix (``errors.csv`` only when given).
 
     ``raw=True`` writes the CSV cells exactly as pandas does (see :func:`write_csv`);
-    ``report.json`` is written last and records the choice.
+    ``report.json`` is written last and records the choice. An old ``report.json`` is
+    deleted first (see the module notes).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The tidy frame (``actions.csv``).
+    matrix : DataFrame
+        Its jobs x actions matrix (``matrix.csv``, ``summary.csv``, the heatmap).
+    out_dir : str or Path
+        The report folder (created if needed).
+    errors : DataFrame, optional
+        Error records (``errors.csv``).
+    png : bool
+        Also render ``availability.png``.
+    raw : bool
+        No formula-injection quoting in the CSVs.
+
+    Returns
+    -------
+    dict
+        File name -> path, for the files written.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -415,7 +446,21 @@ def _booleans(values: pd.Series, column: str, path: str | Path) -> pd.Series:
 
 
 def read_errors(path: str | Path, *, neutralised: bool | None = None) -> pd.DataFrame:
-    """Read an ``errors.csv`` back (``neutralised`` as in :func:`read_actions`)."""
+    """Read an ``errors.csv`` back.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    neutralised : bool, optional
+        Whether to undo the formula-injection quoting, as in :func:`read_actions`
+        (default: as the ``report.json`` beside it says, else True).
+
+    Returns
+    -------
+    DataFrame
+        The error records, ``status_code`` as ``Int64`` and ``attempts`` as int64.
+    """
     restore = _neutralised(path, neutralised)
     # all as text first: a job ID such as "-05" or "1e3" must not turn into a number
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -170,6 +170,26 @@ def sign(
 
     Every header in ``headers`` whose name has no ``_`` is signed, so pass exactly
     the headers that will be sent unchanged.
+
+    Parameters
+    ----------
+    method : str
+        HTTP method (upper-cased for signing).
+    path : str
+        URL path as sent.
+    query : sequence of (name, value)
+        Decoded query parameters (a list value stands for a repeated parameter).
+    headers : mapping
+        The headers to sign, ``Host`` and ``X-Sdk-Date`` among them.
+    body : bytes
+        The request body.
+    ak, sk : str
+        Access key (named in the header) and secret key (the HMAC key).
+
+    Returns
+    -------
+    str
+        ``SDK-HMAC-SHA256 Access=..., SignedHeaders=..., Signature=...``.
     """
     date = _header_value(headers, DATE_HEADER.lower())
     if not date:

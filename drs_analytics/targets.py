@@ -73,7 +73,18 @@ class Target:
         return self.name or f"{self.region or self.endpoint}/{self.project_id or '$HUAWEICLOUD_SDK_PROJECT_ID'}"
 
     def credentials(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-        """Client keyword arguments read from the named environment variables."""
+        """Client keyword arguments read from the named environment variables.
+
+        Parameters
+        ----------
+        environ : mapping, optional
+            The environment (default ``os.environ``).
+
+        Raises
+        ------
+        ConfigurationError
+            A named variable is not set (the message names it, not its value).
+        """
         env = os.environ if environ is None else environ
         out = {}
         for f in fields(self):
@@ -86,7 +97,22 @@ class Target:
 
 
 def to_target(value: Target | Mapping[str, Any]) -> Target:
-    """A Target from a Target or a mapping of its fields (secrets refused)."""
+    """A Target from a Target or a mapping of its fields (secrets refused).
+
+    Parameters
+    ----------
+    value : Target or mapping
+        A Target (returned as is) or its fields; a key such as ``sk`` or ``token``
+        is refused, pointing to its ``*_env`` counterpart.
+
+    Raises
+    ------
+    ConfigurationError
+        Unknown or secret keys, empty values, no region or endpoint, an endpoint with
+        a user name or password.
+    TypeError
+        ``value`` is neither.
+    """
     if isinstance(value, Target):
         return value
     if not isinstance(value, Mapping):
@@ -105,7 +131,23 @@ def to_target(value: Target | Mapping[str, Any]) -> Target:
 
 
 def load_targets(path: str | Path) -> list[Target]:
-    """Read ``[[target]]`` tables from a TOML file."""
+    """Read ``[[target]]`` tables from a TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file (keys as for :class:`Target`; see the module notes).
+
+    Returns
+    -------
+    list of Target
+
+    Raises
+    ------
+    ConfigurationError
+        The file is missing, unreadable, not TOML, has no ``[[target]]`` tables, other
+        top-level keys, or a table :func:`to_target` refuses.
+    """
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -129,7 +171,15 @@ def load_targets(path: str | Path) -> list[Target]:
 
 
 def target_client(target: Target, **options: Any):
-    """A :class:`~drs_analytics.DRSClient` for ``target``; ``options`` are other client arguments."""
+    """A :class:`~drs_analytics.DRSClient` for ``target``.
+
+    Parameters
+    ----------
+    target : Target
+        Where to connect; its ``*_env`` variables are read now.
+    **options
+        Other :class:`~drs_analytics.DRSClient` arguments (``cache``, ``retry``...).
+    """
     from .client import DRSClient
 
     return DRSClient(
