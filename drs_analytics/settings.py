@@ -134,7 +134,8 @@ class ClientSettings:
     stale_if_error: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     #: Serve only what the cache holds (fresh or expired); send no request at all.
     offline: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    #: TLS verification: True (the default CA bundle, or ``$REQUESTS_CA_BUNDLE``) or a CA bundle path.
+    #: TLS verification: True (the default CA bundle, or ``$REQUESTS_CA_BUNDLE``), a CA bundle file, or
+    #: a directory of CA certificates (requests' ``ca_cert_dir``, hashed names as ``c_rehash`` makes them).
     verify: bool | str = attrs.field(default=True)
 
     @verify.validator
@@ -143,8 +144,9 @@ class ClientSettings:
             return
         if value is False:
             raise ValueError("TLS verification cannot be turned off here; pass a CA bundle path (ca_bundle=) instead")
-        if not isinstance(value, str) or not os.path.isfile(value):
-            raise ValueError(f"ca_bundle must be the path of a CA bundle file, got {value!r}")
+        if not isinstance(value, str) or not (os.path.isfile(value) or os.path.isdir(value)):
+            raise ValueError(f"ca_bundle must be the path of a CA bundle file or a directory of CA certificates, "
+                             f"got {value!r}")
 
     @expire_after.validator
     def _check_expire(self, attribute, value) -> None:
