@@ -183,11 +183,13 @@ def _client(args: argparse.Namespace):
     project_id = args.project_id or os.environ.get(ENV_PROJECT) or os.environ.get(PROJECT_ENV)
     if not project_id:
         raise UsageError(f"no project ID: pass --project-id or set ${ENV_PROJECT}")
-    endpoint, region = args.endpoint, args.region
-    if not (endpoint or region):  # DRSClient reads $DRS_ENDPOINT/$DRS_REGION (and names them in errors)
-        if not (os.environ.get(ENV_ENDPOINT, "").strip() or os.environ.get(ENV_REGION, "").strip()):
-            raise UsageError(f"no endpoint: pass --endpoint/--region or set ${ENV_ENDPOINT}/${ENV_REGION}")
-        endpoint = region = None
+    # each flag defaults to its variable (--region with $DRS_ENDPOINT set: the region labels the data)
+    endpoint = args.endpoint or os.environ.get(ENV_ENDPOINT, "").strip() or None
+    region = args.region or os.environ.get(ENV_REGION, "").strip() or None
+    if not (endpoint or region):
+        raise UsageError(f"no endpoint: pass --endpoint/--region or set ${ENV_ENDPOINT}/${ENV_REGION}")
+    if args.endpoint is None and args.region is None:
+        endpoint = region = None  # DRSClient reads the same variables, and names them in its errors
     return DRSClient(endpoint=endpoint, region=region, project_id=project_id,
                      iam_endpoint=args.iam_endpoint, **_client_options(args))
 

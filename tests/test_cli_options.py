@@ -114,3 +114,16 @@ def test_refresh_with_all_asks_the_api_again(emu, clean_env, tmp_path, capsys):
     assert emu.app.route_counts[("GET", "list_jobs")] == first  # cached
     assert main([*argv, "--refresh"]) == 0, capsys.readouterr().err
     assert emu.app.route_counts[("GET", "list_jobs")] == 2 * first
+
+
+def test_region_flag_with_the_endpoint_variable_labels_the_data(emu, clean_env, tmp_path, capsys):
+    # as before the flags stopped defaulting to the variables at parse time
+    from drs_analytics.report import read_actions
+
+    clean_env.setenv("DRS_AUTH_TOKEN", emu.token)
+    clean_env.setenv("DRS_ENDPOINT", emu.url)
+    out = tmp_path / "a.csv"
+    assert main(["fetch", "--all", "--job-type", "sync", "--region", "cn-south-4", "--project-id", emu.project_id,
+                 "--no-cache", "--no-progress", "-o", str(out)]) == 0, capsys.readouterr().err
+    frame = read_actions(out)
+    assert len(frame) and (frame["region"] == "cn-south-4").all()
