@@ -127,3 +127,19 @@ def test_region_flag_with_the_endpoint_variable_labels_the_data(emu, clean_env, 
                  "--no-cache", "--no-progress", "-o", str(out)]) == 0, capsys.readouterr().err
     frame = read_actions(out)
     assert len(frame) and (frame["region"] == "cn-south-4").all()
+
+
+def test_cache_command_knows_password_credentials_answers(emu, clean_env, tmp_path, capsys):
+    # the password identity is salted with the IAM endpoint: the cache command must use the client's
+    clean_env.setenv("DRS_IAM_USERNAME", emu.username)
+    clean_env.setenv("DRS_IAM_PASSWORD", emu.password)
+    clean_env.setenv("DRS_IAM_DOMAIN", emu.domain)
+    clean_env.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", emu.iam_url)
+    cache = str(tmp_path / "c.sqlite")
+    assert main(["fetch", "--endpoint", emu.url, "--project-id", emu.project_id, "--cache", cache, "--no-progress",
+                 "-o", str(tmp_path / "a.csv"), *emu.job_ids[:4]]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["cache", "info", "--cache", cache]) == 0
+    out = capsys.readouterr().out
+    assert "entries: 4" in out and "mine: 4" in out
+    assert emu.password not in out
