@@ -207,6 +207,9 @@ class AkSkAuth(_Secret):
         request.headers["Authorization"] = sign(
             request.method or "GET", parts.path or "/", query, signed, body, ak=self.ak, sk=self._sk
         )
+        # the request pacer signs again after it made the request wait (a signature
+        # dated before a long wait could outlive the gateway's 15 minutes)
+        request.drs_resign = self
         return request
 
     def __repr__(self) -> str:

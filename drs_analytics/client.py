@@ -32,6 +32,7 @@ from .regions import check_no_userinfo, iam_endpoint, region_endpoint
 from .responses import JobActions, api_error, parsed_actions, response_time
 from .signing import canonical_query
 from .pacing import Pacer
+from .pacing import cancel_scope as _pacer_cancel_scope
 from .settings import (
     DEFAULT_EXPIRE_AFTER,
     DEFAULT_LANGUAGE,
@@ -56,12 +57,13 @@ _scope = threading.local()
 
 @contextlib.contextmanager
 def cancel_scope(event: threading.Event):
-    """Within this block, this thread's retry waits end early, and no new attempt starts,
-    once ``event`` is set: the call raises :class:`FetchCancelled`."""
+    """Within this block, this thread's retry waits and request-pacer waits end early, and
+    no new attempt starts, once ``event`` is set: the call raises :class:`FetchCancelled`."""
     previous = getattr(_scope, "event", None)
     _scope.event = event
     try:
-        yield
+        with _pacer_cancel_scope(event):
+            yield
     finally:
         _scope.event = previous
 

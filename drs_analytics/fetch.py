@@ -23,7 +23,6 @@ from .exceptions import (
 )
 from .client import cancel_scope
 from .frame import build_frames
-from .pacing import cancel_scope as pacer_cancel_scope
 from .responses import JobActions
 from .result import ERRORS_COLUMNS, FetchResult, error_record, errors_frame, input_label
 from .validation import id_problem
@@ -110,7 +109,7 @@ def _fetch_one(client: DRSClient, job_id: str, breaker: _Breaker, cancel: thread
     if breaker.open:
         return breaker.aborted()
     try:
-        with cancel_scope(cancel), pacer_cancel_scope(cancel):  # retry waits, then pacer waits
+        with cancel_scope(cancel):  # ends retry waits and pacer waits
             outcome: JobActions | DRSAnalyticsError = client.get_actions(job_id, refresh=refresh)
     except RequestError as exc:
         outcome = exc

@@ -90,8 +90,8 @@ class Pacer:
             self._recover(self._clock())
             return self._rate
 
-    def acquire(self) -> None:
-        """Block until this thread may send a request.
+    def acquire(self) -> float:
+        """Block until this thread may send a request; return the seconds waited.
 
         Raises
         ------
@@ -120,7 +120,7 @@ class Pacer:
         if event is None:
             if delay > 0:
                 self._sleep(delay)
-            return
+            return max(delay, 0.0)
         if (delay > 0 and event.wait(delay)) or event.is_set():
             with self._lock:
                 self.sent -= 1
@@ -128,6 +128,7 @@ class Pacer:
                 with contextlib.suppress(ValueError):
                     self._recent.remove(start)
             raise FetchCancelled(f"cancelled while waiting {delay:.2f} s for the request pacer")
+        return max(delay, 0.0)
 
     def answered(self) -> None:
         """Any answer arrived (the share of 429s among recent answers is the throttling signal)."""
@@ -189,7 +190,10 @@ class PacedAdapter(HTTPAdapter):
         self.pacer = pacer
 
     def send(self, request, *args, **kwargs):  # noqa: D401 - requests' signature
-        self.pacer.acquire()
+        if self.pacer.acquire() > 0:
+            resign = getattr(request, "drs_resign", None)  # AK/SK: a fresh X-Sdk-Date after the wait
+            if resign is not None:
+                resign(request)
         response = super().send(request, *args, **kwargs)
         self.pacer.answered()
         if response.status_code == 429:
