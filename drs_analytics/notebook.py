@@ -98,6 +98,27 @@ def open_fleet(*, jobs: int = 300, seed: int = 7, latency_ms: float = 10.0) -> F
     """A real endpoint when ``DRS_ENDPOINT`` or ``DRS_REGION`` is set, else a started emulator.
 
     The emulator's client caches in a temporary file removed by :meth:`Fleet.close`.
+
+    Parameters
+    ----------
+    jobs : int, default 300
+        Top-level jobs of the emulated fleet (ignored for a real endpoint).
+    seed : int, default 7
+        The emulated fleet's random seed: the same seed gives the same fleet.
+    latency_ms : float, default 10.0
+        The emulator's answer latency in milliseconds.
+
+    Returns
+    -------
+    Fleet
+        ``client``, ``job_ids`` (from ``DRS_JOBS_FILE``, else the whole project's job
+        list) and ``source``; use it as a context manager or call ``close()``.
+
+    Raises
+    ------
+    ConfigurationError
+        ``DRS_PROJECT_ID``, ``DRS_AUTH_TOKEN`` or ``DRS_JOBS_FILE`` set without
+        ``DRS_ENDPOINT``/``DRS_REGION``; an unreadable or empty ``DRS_JOBS_FILE``.
     """
     fleet = _from_environment()
     if fleet is not None:
