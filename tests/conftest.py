@@ -22,6 +22,22 @@ DOC_CURRENT = "SWITCH_OVER"
 FAST_RETRY = RetrySettings(attempts=2, backoff=0.01, max_backoff=0.02, max_retry_after=0.05)
 
 
+#: Every variable the package reads for endpoints, credentials, projects and job lists.
+CONNECTION_ENV = (
+    "DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID", "DRS_AUTH_TOKEN", "DRS_JOBS_FILE",
+    "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_PROJECT_ID",
+    "HUAWEICLOUD_SDK_IAM_ENDPOINT", "DRS_IAM_USERNAME", "DRS_IAM_PASSWORD", "DRS_IAM_DOMAIN",
+)
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No connection variable of the machine running the tests reaches the code under test."""
+    for name in CONNECTION_ENV:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield

@@ -10,17 +10,6 @@ from drs_analytics.emulator import Emulator
 from drs_analytics.emulator.rules import job_actions
 from drs_analytics.report import read_actions, read_errors
 
-_CREDENTIAL_VARS = ("DRS_AUTH_TOKEN", "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-                    "DRS_IAM_USERNAME", "DRS_IAM_PASSWORD", "DRS_IAM_DOMAIN", "DRS_ENDPOINT", "DRS_REGION",
-                    "DRS_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID")
-
-
-@pytest.fixture
-def clean_env(monkeypatch):
-    for var in _CREDENTIAL_VARS:
-        monkeypatch.delenv(var, raising=False)
-    return monkeypatch
-
 
 def test_fetch_all_with_aksk_from_the_environment(emu, clean_env, tmp_path, capsys):
     clean_env.setenv("HUAWEICLOUD_SDK_AK", emu.ak)

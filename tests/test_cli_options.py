@@ -8,17 +8,6 @@ from drs_analytics.cli import main
 
 pytestmark = pytest.mark.timeout(60)
 
-_ENV = ("DRS_AUTH_TOKEN", "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-        "DRS_IAM_USERNAME", "DRS_IAM_PASSWORD", "DRS_IAM_DOMAIN", "DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID",
-        "HUAWEICLOUD_SDK_PROJECT_ID", "HUAWEICLOUD_SDK_IAM_ENDPOINT")
-
-
-@pytest.fixture
-def clean_env(monkeypatch):
-    for var in _ENV:
-        monkeypatch.delenv(var, raising=False)
-    return monkeypatch
-
 
 @pytest.fixture
 def targets_file(emu, clean_env, tmp_path):

@@ -3,16 +3,6 @@ import pytest
 from drs_analytics import ConfigurationError
 from drs_analytics.notebook import open_fleet
 
-ENV = ("DRS_ENDPOINT", "DRS_REGION", "DRS_PROJECT_ID", "DRS_AUTH_TOKEN", "DRS_JOBS_FILE", "HUAWEICLOUD_SDK_AK",
-       "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID", "DRS_IAM_USERNAME", "DRS_IAM_PASSWORD", "DRS_IAM_DOMAIN")
-
-
-@pytest.fixture
-def clean_env(monkeypatch):
-    for name in ENV:
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
-
 
 def test_no_variables_start_the_emulator_and_close_cleans_up(clean_env):
     fleet = open_fleet(jobs=7, seed=2)
