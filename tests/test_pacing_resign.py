@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime, timedelta, timezone
-
-import pytest
 
 from drs_analytics import DRSClient, fetch_actions
 from drs_analytics import auth as auth_module
 from drs_analytics.client import cancel_scope
 from drs_analytics.emulator import Emulator
-from drs_analytics.exceptions import FetchCancelled
 from drs_analytics.pacing import Pacer
 from drs_analytics.settings import PacingSettings
 from drs_analytics.signing import DATE_FORMAT
 
 from .conftest import FAST_RETRY
+from .test_pacing import cancel_during_a_wait
 
 
 def test_a_paced_aksk_request_is_signed_again_after_its_wait(monkeypatch):
@@ -52,11 +48,4 @@ def test_a_token_request_after_a_wait_is_sent_as_it_is(emu):
 def test_the_client_cancel_scope_also_ends_pacer_waits():
     pacer = Pacer(PacingSettings(max_rate=0.1, adaptive=False))  # slots 10 s apart
     pacer.acquire()
-    cancel = threading.Event()
-    timer = threading.Timer(0.2, cancel.set)
-    timer.start()
-    t0 = time.perf_counter()
-    with cancel_scope(cancel), pytest.raises(FetchCancelled, match="pacer"):
-        pacer.acquire()
-    timer.join()
-    assert time.perf_counter() - t0 < 5.0  # not the 10 s slot
+    assert cancel_during_a_wait(pacer, cancel_scope) < 5.0  # not the 10 s slot
