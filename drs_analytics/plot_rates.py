@@ -200,6 +200,9 @@ class _CurrentPlotter:
         ax.set_ylim(max(len(y), 1) - 0.5, -0.5)
         self._set_xlim(ax, len(y) - 1)
         ax.set_xlabel("jobs", fontsize=9)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # job counts: no 0.5 jobs
         ax.tick_params(axis="y", length=0)
         ax.spines[["top", "right"]].set_visible(False)
         busy = self.n_jobs - self.n_idle

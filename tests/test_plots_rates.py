@@ -134,3 +134,11 @@ def test_nothing_to_count():
     assert ax.texts[-1].get_text() == "no jobs to show"
     ax = plot_action_rates(empty, ax=axes())
     assert np.asarray(ax.patches).size == 0 and ax.texts[-1].get_text() == "no action reported"
+
+
+def test_current_actions_counts_jobs_in_whole_numbers():
+    jobs = pd.DataFrame({"job_id": ["a", "b", "c"], "current_action": ["START", None, None]})
+    ax = plot_current_actions(jobs, ax=Figure(figsize=(7, 4)).add_subplot())
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
