@@ -10,6 +10,7 @@ Run: ``.venv/bin/python docs/make_pictures.py``
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -45,6 +46,7 @@ def save_signatures(result, path: Path) -> Path:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     result = fetch_fleet()
     shape = f"{len(result.jobs)} jobs x {result.frame['action'].nunique()} actions"
     for path in (
