@@ -5,8 +5,6 @@ Architecture, left to right: ``client`` (auth, cache) -> ``fetch`` -> ``frame`` 
 the edges. ``df.drs`` (the accessor) and ``notebook.open_fleet`` serve notebooks.
 """
 
-from __future__ import annotations
-
 import logging
 
 from ._version import __version__
@@ -35,7 +33,7 @@ from .plot_signatures import plot_signatures
 from .plots import plot_availability_matrix
 from .report import read_actions, write_report
 from .responses import JobActions
-from .settings import ClientSettings, RetrySettings
+from .settings import ClientSettings, PacingSettings, RetrySettings
 
 from . import accessor as _accessor  # noqa: F401  (registers the df.drs accessor)
 
@@ -56,6 +54,7 @@ __all__ = [
     "JobActions",
     "JobNotFoundError",
     "MalformedResponseError",
+    "PacingSettings",
     "PermissionDeniedError",
     "RequestError",
     "RetrySettings",
