@@ -22,8 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from ._version import __version__
-from .auth import PROJECT_ENV
-from .exceptions import DRSAnalyticsError
+from .auth import AK_ENV, DOMAIN_ENV, PASSWORD_ENV, PROJECT_ENV, SK_ENV, TOKEN_ENV, USERNAME_ENV
+from .exceptions import ConfigurationError, DRSAnalyticsError
 from .validation import id_lines
 
 __all__ = ["main"]
@@ -182,7 +182,7 @@ def _client(args: argparse.Namespace):
 
     project_id = args.project_id or os.environ.get(ENV_PROJECT) or os.environ.get(PROJECT_ENV)
     if not project_id:
-        raise UsageError(f"no project ID: pass --project-id or set ${ENV_PROJECT}")
+        raise UsageError(f"no project ID: pass --project-id or set ${ENV_PROJECT} (or ${PROJECT_ENV})")
     # each flag defaults to its variable (--region with $DRS_ENDPOINT set: the region labels the data)
     endpoint = args.endpoint or os.environ.get(ENV_ENDPOINT, "").strip() or None
     region = args.region or os.environ.get(ENV_REGION, "").strip() or None
@@ -190,8 +190,18 @@ def _client(args: argparse.Namespace):
         raise UsageError(f"no endpoint: pass --endpoint/--region or set ${ENV_ENDPOINT}/${ENV_REGION}")
     if args.endpoint is None and args.region is None:
         endpoint = region = None  # DRSClient reads the same variables, and names them in its errors
-    return DRSClient(endpoint=endpoint, region=region, project_id=project_id,
-                     iam_endpoint=args.iam_endpoint, **_client_options(args))
+    try:
+        return DRSClient(endpoint=endpoint, region=region, project_id=project_id,
+                         iam_endpoint=args.iam_endpoint, **_client_options(args))
+    except ConfigurationError as exc:
+        if str(exc).startswith("no credentials"):  # its text names DRSClient's arguments, which the CLI has not
+            raise UsageError(NO_CREDENTIALS) from None
+        raise
+
+
+#: The CLI reads credentials from the environment only.
+NO_CREDENTIALS = (f"no credentials: set {TOKEN_ENV}, or {AK_ENV} and {SK_ENV}, "
+                  f"or {USERNAME_ENV}, {PASSWORD_ENV} and {DOMAIN_ENV}")
 
 
 def check_combinations(args: argparse.Namespace) -> None:
