@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -100,6 +101,21 @@ def _endpoint(endpoint: str | None, region: str | None, what: str = "endpoint") 
     return endpoint.rstrip("/")
 
 
+#: An endpoint path ending in an API version (``/v5``, ``/v3/``) or in ``/v5/{something}``.
+_API_PATH = re.compile(r"(/v\d+|/v5/[^/]+)/?$")
+
+
+def _check_no_api_path(endpoint: str, what: str = "endpoint") -> None:
+    """Refuse ``https://host/v5`` (and ``/v5/{project_id}``): the client adds ``/v5/{project_id}/...``
+    itself, so requests would go to ``/v5/v5/...``. Any other path (a reverse proxy's prefix) is kept."""
+    match = _API_PATH.search(urlsplit(endpoint).path)
+    if match:
+        raise ConfigurationError(
+            f"{what} {endpoint!r} has the API path {match.group(1)!r}: give the scheme and host only "
+            "(the client adds /v5/{project_id}/...)"
+        )
+
+
 def _iam_endpoint(iam: str | None, region: str | None) -> str | None:
     if iam:
         return _endpoint(iam, None, "IAM endpoint")
@@ -180,6 +196,9 @@ class DRSClient:
     endpoint : str, optional
         Base URL, e.g. ``https://drs.cn-south-2.myhuaweicloud.com`` or an emulator's ``emu.url``.
         With neither ``endpoint`` nor ``region``: ``$DRS_ENDPOINT`` / ``$DRS_REGION``.
+        Scheme and host only (a reverse proxy's path prefix is kept): the client adds
+        ``/v5/{project_id}/...``, so a path ending in ``/v5`` (or ``/v3``, ``/v5/...``) is
+        a :class:`ConfigurationError`.
     region : str, optional
         Region ID (``eu-west-101`` uses its ``.eu`` domain). With ``endpoint`` too, the
         endpoint is used and the region only labels the data (and picks the IAM endpoint).
@@ -272,8 +291,10 @@ class DRSClient:
             endpoint = os.environ.get(ENDPOINT_ENV, "").strip() or None
             region = os.environ.get(REGION_ENV, "").strip() or None
             what = f"endpoint (${ENDPOINT_ENV})"
+        base = _endpoint(endpoint, region, what)
+        _check_no_api_path(base, what)
         self.settings = ClientSettings(
-            endpoint=_endpoint(endpoint, region, what),
+            endpoint=base,
             project_id=_project(project_id),
             cache_path=None if session is not None else _cache_path(cache),
             expire_after=expire_after,
@@ -412,7 +433,7 @@ class DRSClient:
         """
         self.check_open()
         url = self.endpoint + path + (f"?{canonical_query(query)}" if query else "")
-        what = f"GET {path}"
+        what = f"GET {self.endpoint}{path}"  # the host too: the path alone cannot tell a wrong endpoint
         if self.settings.offline:
             return self._offline(url, what, parse)
         if not refresh:
@@ -466,12 +487,30 @@ class DRSClient:
                 **self._send_kwargs, **extra,
             )
         except requests.Timeout as exc:
-            raise TransportError(f"timed out on {what} ({type(exc).__name__})") from None
+            raise TransportError(f"timed out on {what}{self._via_proxy(url)} ({type(exc).__name__})") from None
         except requests.RequestException as exc:
-            raise TransportError(f"no answer to {what}: {_reason(exc)}") from None
+            raise TransportError(f"no answer to {what}{self._via_proxy(url)}: {_reason(exc)}") from None
         if response.status_code >= 300:
             raise api_error(response, what)
         return response
+
+    def _via_proxy(self, url: str) -> str:
+        """`` via proxy scheme://host:port`` when a proxy serves ``url``, else ``""``.
+
+        Tells a broken proxy from a wrong endpoint. Only the proxy's scheme, host and port
+        are shown: its URL may hold a user name and password, which never are.
+        """
+        try:
+            proxies = dict(getattr(self.session, "proxies", None) or {})
+            if "proxies" in self._send_kwargs:  # resolved from the environment when the client was made
+                proxies.update(self._send_kwargs["proxies"] or {})
+            elif getattr(self.session, "trust_env", False):  # a given session: requests reads them per request
+                for key, value in requests.utils.get_environ_proxies(url).items():
+                    proxies.setdefault(key, value)
+            proxy = requests.utils.select_proxy(url, proxies)
+        except Exception:  # a message helper must never fail the request's own error
+            return ""
+        return f" via proxy {_origin(proxy)}" if proxy else ""
 
     def _wait(self, attempt: int, exc: RequestError) -> None:
         with self._rand_lock:
@@ -672,6 +711,15 @@ def _environment_settings(session: requests.Session, endpoint: str) -> dict[str,
     settings = session.merge_environment_settings(endpoint, {}, None, None, None)
     session.trust_env = False
     return {"proxies": settings["proxies"], "verify": settings["verify"]}
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, without the user name and password it may hold."""
+    if "://" not in url:
+        url = "http://" + url  # requests reads a bare "host:port" proxy as http
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}"
 
 
 def _reason(exc: requests.RequestException) -> str:

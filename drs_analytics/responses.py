@@ -178,7 +178,7 @@ def redacted_request(request: Any) -> Any:
 def api_error(response: Any, what: str):
     """Build the :class:`~drs_analytics.exceptions.APIError` for an error ``response``.
 
-    ``what`` names the call (``"GET /v5/.../actions"``); no header value is quoted.
+    ``what`` names the call (``"GET https://host/v5/.../actions"``); no header value is quoted.
     """
     code, msg = _error_fields(response)
     response.request = redacted_request(response.request)

@@ -106,7 +106,8 @@ def test_errors_keep_the_api_message_and_a_detail(emu, client):
     result = fetch_actions([unknown], client=client, progress=False)
     row = result.errors.iloc[0]
     assert row["error_msg"] == "Job does not exist, please check job ID."
-    assert row["detail"].startswith("HTTP 400 from GET /v5/") and unknown in row["detail"]
+    assert row["detail"] == (f"HTTP 400 from GET {emu.url}/v5/{emu.project_id}/jobs/{unknown}/actions: "
+                             "DRS.10000010 Job does not exist, please check job ID.")
 
 
 def test_exceptions_do_not_carry_the_token(emu, make_client):
