@@ -19,7 +19,8 @@ The tree::
 
 Every :class:`RequestError` carries ``status_code``, ``error_code``, ``error_msg`` and
 ``request_id`` where known, and ``request``/``response`` like requests' own exceptions.
-Messages name the URL path (project and job IDs are not secrets) but never a credential.
+Messages name the URL requested, host and path (project and job IDs are not secrets), and
+the proxy it went through, but never a credential (nor a proxy's user name and password).
 """
 
 from __future__ import annotations
@@ -99,17 +100,20 @@ class NotCachedError(RequestError):
     """Offline (``DRSClient(offline=True)``) and the answer is not in the cache.
 
     The message says why a job fetched before may be missing: answers are cached per
-    credential, so answers cached under another token (a renewed IAM token is another
-    one) or another credential are not found (:data:`CACHED_PER_CREDENTIAL`).
+    credential, and a renewed IAM token is a new one (:data:`CACHED_PER_CREDENTIAL`).
+    ``error_msg`` is the short cause, :data:`NOT_CACHED`, the same for every job (so
+    error records group well, and their ``detail`` is not their ``error_msg`` again).
     """
 
     #: Appended to every message.
-    CACHED_PER_CREDENTIAL = ("answers are cached per credential: answers cached under another token "
-                             "(a renewed IAM token is another one) or another credential are not found")
+    CACHED_PER_CREDENTIAL = "answers are cached per credential; a renewed IAM token is a new one"
+    #: The default ``error_msg``.
+    NOT_CACHED = "not in the cache (offline)"
 
     def __init__(self, message: str, **kwargs: Any) -> None:
         if self.CACHED_PER_CREDENTIAL not in message:
             message = f"{message} ({self.CACHED_PER_CREDENTIAL})"
+        kwargs.setdefault("error_msg", self.NOT_CACHED)
         super().__init__(message, **kwargs)
 
 
