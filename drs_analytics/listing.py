@@ -24,9 +24,12 @@ the scan early; Terraform's idiom (no ``total_count``, stop on the first empty p
 avoids that at the cost of the extra request. Without a ``total_count`` that is what
 happens here too.
 
-A page that brings no job not already seen (a server that ignores ``offset`` serves
-the first page again and again) ends the scan with a :class:`ListChangedWarning`
-instead of looping. A refused ``limit`` (400 ``DRS.M00210``/``DRS.M00211`` on the
+A page that brings no job not already seen, while ``total_count`` stays what the page
+before said, means a server that ignores ``offset`` (it serves the first page again and
+again): the scan ends with a :class:`ListChangedWarning` instead of looping. While the
+count changes (jobs created faster than pages are read: the newest come first, so a
+page can hold only jobs already seen) or is not given, the scan goes on, and ends with
+the warning only after :data:`MAX_STALE_PAGES` such pages in a row. A refused ``limit`` (400 ``DRS.M00210``/``DRS.M00211`` on the
 first page) is retried with :data:`FALLBACK_PAGE_SIZES`: 1000, then 500, 200, 100, 10.
 """
 
@@ -58,6 +61,7 @@ __all__ = [
     "META_COLUMNS",
     "ListChangedWarning",
     "ListedJob",
+    "MAX_STALE_PAGES",
     "check_page_size",
     "iter_jobs",
     "job_types",
@@ -234,6 +238,7 @@ def iter_jobs(
     path = f"/v5/{client.project_id}/jobs"
     base = [("job_type", job_type), *((k, str(v)) for k, v in (filters or {}).items() if v is not None)]
     offset, seen, totals = 0, set(), []  # totals: each distinct total_count, in order (None: not given)
+    previous_total, stale_pages = None, 0  # the last page's total_count; pages in a row with nothing new
     while True:
         query = [*base, ("offset", str(offset)), ("limit", str(page_size))]
         try:
@@ -266,10 +271,14 @@ def iter_jobs(
         more = page.total_count is not None and offset < page.total_count  # the server says more remain
         if not page.jobs or (len(page.jobs) < page_size and not more):
             break
-        if not new_ids:
+        stale_pages = 0 if new_ids else stale_pages + 1
+        ignoring_offset = page.total_count is not None and page.total_count == previous_total
+        previous_total = page.total_count
+        if stale_pages and (ignoring_offset or stale_pages >= MAX_STALE_PAGES):
             warnings.warn(
                 f"the job list (job_type={job_type}) page at offset {offset - len(page.jobs)} brought no job not "
-                f"already seen (does the server ignore offset?): stopped after {len(seen)} jobs"
+                f"already seen" + (" (does the server ignore offset?)" if ignoring_offset else
+                                   f" ({stale_pages} pages in a row)") + f": stopped after {len(seen)} jobs"
                 + (f" of total_count {page.total_count}" if page.total_count is not None else "")
                 + "; some jobs may be missing",
                 ListChangedWarning, stacklevel=2,
@@ -285,6 +294,10 @@ def iter_jobs(
             ListChangedWarning, stacklevel=2,
         )
 
+
+#: Pages in a row that bring no new job before a scan whose ``total_count`` is missing or
+#: changing gives up (with a stable count, one such page ends it).
+MAX_STALE_PAGES = 3
 
 #: Page sizes tried, in order, when the API refuses a larger ``limit`` (its maximum is undocumented):
 #: after 1000, 500, 200, 100 and 10.

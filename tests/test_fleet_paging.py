@@ -11,7 +11,7 @@ from drs_analytics import DRSClient, fetch_fleet
 from drs_analytics.emulator import Emulator
 from drs_analytics.emulator import listing as emu_listing
 from drs_analytics.exceptions import APIError
-from drs_analytics.listing import FALLBACK_PAGE_SIZES, ListChangedWarning, iter_jobs
+from drs_analytics.listing import FALLBACK_PAGE_SIZES, MAX_STALE_PAGES, ListChangedWarning, iter_jobs
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -80,7 +80,57 @@ def test_a_server_ignoring_offset_without_total_count_does_not_loop(emu, client,
     with pytest.warns(ListChangedWarning, match="brought no job not already seen"):
         frame = client.list_jobs("sync", page_size=5)
     assert list(frame.loc[frame["parent_id"].isna(), "job_id"]) == _sync_order(emu)[:5]
-    assert _list_requests(emu) == 2
+    # without a count, "ignores offset" cannot be told from "growing fast": the first page,
+    # then MAX_STALE_PAGES pages bringing nothing new
+    assert MAX_STALE_PAGES == 3 and _list_requests(emu) == 1 + MAX_STALE_PAGES
+
+
+class _GrowingList:
+    """A duck-typed client whose list is sorted newest first, as the API's default is, and gains
+    ``created`` new jobs after each of the first ``times`` pages it serves."""
+
+    project_id = "p"
+
+    def __init__(self, n: int, created: int, times: int, with_count: bool = True) -> None:
+        self.jobs = [f"old-{i:03d}" for i in range(n)][::-1]
+        self.created, self.times, self.with_count, self.served = created, times, with_count, 0
+
+    def call(self, path, query, parse, refresh=False):
+        q = dict(query)
+        offset, limit = int(q["offset"]), int(q["limit"])
+        body = {"jobs": [{"id": j} for j in self.jobs[offset:offset + limit]]}
+        if self.with_count:
+            body["total_count"] = len(self.jobs)
+        response = _FakeResponse(json.dumps(body).encode())
+        if self.served < self.times:
+            self.jobs[:0] = [f"new-{self.served}-{k}" for k in range(self.created)]
+        self.served += 1
+        return parse(response, "GET"), response, 1
+
+
+class _FakeResponse:
+    status_code, url, from_cache = 200, "http://127.0.0.1/v5/p/jobs", False
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+        self.headers = {"Date": "Fri, 04 Dec 2026 08:00:00 GMT"}
+
+
+@pytest.mark.parametrize(("page_size", "created", "times", "with_count"), [
+    (2, 2, 2, True),   # every page after the first holds only jobs already seen, twice
+    (10, 10, 2, True),
+    (2, 1, 5, True),
+    (5, 5, 2, False),  # no count: two pages with nothing new, under the limit of three
+])
+def test_a_list_growing_during_the_scan_loses_no_job(page_size, created, times, with_count):
+    client = _GrowingList(30, created, times, with_count)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = {job.job_id for job in iter_jobs(client, "sync", page_size=page_size)}
+    assert {f"old-{i:03d}" for i in range(30)} <= got  # every job that existed throughout
+    messages = [str(w.message) for w in caught]
+    # the changing count is reported (a job created during a scan may be missed); no early stop
+    assert all("changed while it was read" in m for m in messages) and len(messages) == int(with_count)
 
 
 def test_a_normal_scan_gives_no_warning(emu, client):
