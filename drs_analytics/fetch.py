@@ -243,7 +243,7 @@ def fetch_actions(
         Job types the list scan covers (default: all documented ones).
     refresh : bool
         Ask the API for every job even when a fresh answer is cached (the new answers
-        replace the cached ones).
+        replace the cached ones); with ``enrich``, the job list too.
 
     Returns
     -------
@@ -273,7 +273,7 @@ def fetch_actions(
     if enrich:
         from .fleet import enrichment
 
-        meta = enrichment(client, fetched, job_type=enrich_job_types)
+        meta = enrichment(client, fetched, job_type=enrich_job_types, refresh=refresh)
     frame, jobs, conflicts = build_frames(client.project_id, fetched, meta)
     warn_conflicts(conflicts)
     result = FetchResult(frame, jobs, errors_frame(errors), conflicts, client.project_id, len(distinct),

@@ -292,7 +292,8 @@ def _checked_targets(targets: Iterable[Any]) -> list[DRSClient | Target]:
     return out
 
 
-def enrichment(client: DRSClient, records: list, *, job_type: str | Iterable[str] | None = None) -> dict[str, pd.Categorical]:
+def enrichment(client: DRSClient, records: list, *, job_type: str | Iterable[str] | None = None,
+               refresh: bool = False) -> dict[str, pd.Categorical]:
     """Metadata columns for ``records`` from the job list (NA for jobs it does not show).
 
     Parameters
@@ -303,6 +304,8 @@ def enrichment(client: DRSClient, records: list, *, job_type: str | Iterable[str
         The fetched jobs, in the order of the columns returned.
     job_type : str or list, optional
         Job types to list (default every documented type).
+    refresh : bool
+        Ask the API for every list page, even cached fresh ones (as the actions were).
 
     Returns
     -------
@@ -311,7 +314,7 @@ def enrichment(client: DRSClient, records: list, *, job_type: str | Iterable[str
         A failed list scan warns (:class:`EnrichmentWarning`) and leaves its jobs NA.
     """
     part = _Part(client.project_id, client.region, _label(client, client))
-    listed = {job.job_id: job for job in _scan(client, job_types(job_type), DEFAULT_PAGE_SIZE, {}, part)}
+    listed = {job.job_id: job for job in _scan(client, job_types(job_type), DEFAULT_PAGE_SIZE, {}, part, refresh)}
     if part.errors:
         warnings.warn(f"job metadata is incomplete: {len(part.errors)} list scan(s) failed "
                       f"({part.errors[0]['detail']})", EnrichmentWarning, stacklevel=3)

@@ -94,6 +94,21 @@ def test_enrich_leaves_unlisted_jobs_na_and_plain_fetch_has_no_metadata(emu, mak
     assert jobs.loc[ids[1], list(META_COLUMNS[1:])].isna().all()
 
 
+def test_enrich_with_refresh_reads_the_job_list_again(emu, make_client):
+    """refresh=True must not pair fresh actions with job metadata from cached list pages."""
+    client = make_client()  # cached, fresh for the default 300 s
+    job_id = emu.job_ids[0]
+    first = fetch_actions([job_id], client=client, enrich=True, progress=False)
+    job = next(j for j in emu.fleet if j.id == job_id)
+    new_status = "PAUSING" if job.status != "PAUSING" else "INCRE_TRANSFER_STARTED"
+    assert first.jobs.loc[0, "status"] == job.status != new_status
+    job.status = new_status
+    cached = fetch_actions([job_id], client=client, enrich=True, progress=False)
+    assert cached.jobs.loc[0, "status"] != new_status  # list pages served fresh from the cache
+    refreshed = fetch_actions([job_id], client=client, enrich=True, refresh=True, progress=False)
+    assert refreshed.jobs.loc[0, "status"] == new_status and not refreshed.jobs.loc[0, "from_cache"]
+
+
 @pytest.mark.parametrize("limit", [1, 2, 3, 1000])
 def test_paging_edge_cases_count_requests_at_the_server(limit):
     with Emulator(jobs=12, seed=5) as emu, DRSClient(endpoint=emu.url, project_id=emu.project_id,
