@@ -77,13 +77,15 @@ def _hash(kind: str, *parts: str) -> str:
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_DKLEN = 2**14, 8, 1, 16
 
 
-def password_identity(password: str, *, domain: str, username: str, iam_endpoint: str) -> str:
+def password_identity(password: str, *, domain: str, username: str) -> str:
     """The cache identity of password credentials: scrypt of the password, salted by the account.
 
-    The salt is the domain, user name and IAM endpoint (``drs-analytics/password`` and
-    the three, NUL-separated): stable across runs for one account, so cached answers
-    survive restarts, yet different for two users sharing a password. scrypt makes
-    testing guessed passwords against a cache file slow, which a plain hash would not.
+    The salt is the domain and user name (``drs-analytics/password`` and the two,
+    NUL-separated): stable across runs for one account, so cached answers survive
+    restarts, yet different for two users sharing a password. scrypt makes testing
+    guessed passwords against a cache file slow, which a plain hash would not. The IAM
+    endpoint is left out, so ``drs-analytics cache`` finds a user's answers however the
+    fetch reached IAM (``--region``, ``--iam-endpoint``, a target's ``iam_endpoint``).
 
     Parameters
     ----------
@@ -91,15 +93,13 @@ def password_identity(password: str, *, domain: str, username: str, iam_endpoint
         The IAM user's password.
     domain, username : str
         The account (domain) and user names.
-    iam_endpoint : str
-        The IAM base URL (a final ``/`` is ignored).
 
     Returns
     -------
     str
         32 hex digits (scrypt ``n=2**14, r=8, p=1``, 16 bytes).
     """
-    salt = "\0".join(("drs-analytics/password", domain, username, iam_endpoint.rstrip("/"))).encode("utf-8")
+    salt = "\0".join(("drs-analytics/password", domain, username)).encode("utf-8")
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
                           maxmem=64 * 1024 * 1024, dklen=SCRYPT_DKLEN).hex()
 
@@ -284,11 +284,10 @@ class PasswordAuth(_Secret):
 
     @property
     def identity(self) -> str:
-        """A slow one-way hash (scrypt) of the password, salted with domain, user and IAM
-        endpoint (:func:`password_identity`): stable across token renewals and restarts."""
+        """A slow one-way hash (scrypt) of the password, salted with domain and user
+        (:func:`password_identity`): stable across token renewals and restarts."""
         if self._identity is None:
-            self._identity = password_identity(self._password, domain=self.domain, username=self.username,
-                                               iam_endpoint=self.iam_endpoint)
+            self._identity = password_identity(self._password, domain=self.domain, username=self.username)
         return self._identity
 
     @property

@@ -417,15 +417,11 @@ def cmd_cache(args: argparse.Namespace) -> int:
 def _identity_from_env() -> str | None:
     """The identity hash of the environment's credential, or None when there is none."""
     from .auth import make_auth
-    from .client import _iam_endpoint
-
-    def iam() -> str:
-        # a password identity is salted with the IAM endpoint: the one the client would use
-        return _iam_endpoint(None, os.environ.get(ENV_REGION, "").strip() or None) or "https://iam.invalid"
 
     try:
+        # a password identity does not depend on the IAM endpoint: a placeholder serves
         return make_auth(project_id=os.environ.get(PROJECT_ENV) or os.environ.get(ENV_PROJECT) or "-",
-                         iam_endpoint=iam).identity
+                         iam_endpoint="https://iam.invalid").identity
     except DRSAnalyticsError:
         return None
 

@@ -118,15 +118,20 @@ def test_region_flag_with_the_endpoint_variable_labels_the_data(emu, clean_env, 
     assert len(frame) and (frame["region"] == "cn-south-4").all()
 
 
-def test_cache_command_knows_password_credentials_answers(emu, clean_env, tmp_path, capsys):
-    # the password identity is salted with the IAM endpoint: the cache command must use the client's
+@pytest.mark.parametrize("iam_from", ["variable", "flag"])
+def test_cache_command_knows_password_credentials_answers(emu, clean_env, tmp_path, capsys, iam_from):
+    # the cache command has no IAM endpoint of its own: the identity must not depend on it
     clean_env.setenv("DRS_IAM_USERNAME", emu.username)
     clean_env.setenv("DRS_IAM_PASSWORD", emu.password)
     clean_env.setenv("DRS_IAM_DOMAIN", emu.domain)
-    clean_env.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", emu.iam_url)
+    iam = []
+    if iam_from == "variable":
+        clean_env.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", emu.iam_url)
+    else:
+        iam = ["--iam-endpoint", emu.iam_url]
     cache = str(tmp_path / "c.sqlite")
     assert main(["fetch", "--endpoint", emu.url, "--project-id", emu.project_id, "--cache", cache, "--no-progress",
-                 "-o", str(tmp_path / "a.csv"), *emu.job_ids[:4]]) == 0, capsys.readouterr().err
+                 *iam, "-o", str(tmp_path / "a.csv"), *emu.job_ids[:4]]) == 0, capsys.readouterr().err
     capsys.readouterr()
     assert main(["cache", "info", "--cache", cache]) == 0
     out = capsys.readouterr().out
