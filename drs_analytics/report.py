@@ -459,9 +459,7 @@ def read_errors(path: str | Path, *, neutralised: bool | None = None) -> pd.Data
     Returns
     -------
     DataFrame
-        The error records, ``status_code`` as ``Int64``, ``attempts`` as int64, and the
-        text columns (``job_id`` too) as ``"string"`` (an empty cell is ``<NA>``, except
-        in ``job_id``, where it stays ``""``).
+        The error records, ``status_code`` as ``Int64`` and ``attempts`` as int64.
     """
     restore = _neutralised(path, neutralised)
     # all as text first: a job ID such as "-05" or "1e3" must not turn into a number
@@ -470,8 +468,8 @@ def read_errors(path: str | Path, *, neutralised: bool | None = None) -> pd.Data
         frame = restore_frame(frame, index=False)
     for col in frame.columns:  # ERRORS_COLUMNS, and project_id/region of fleet reports
         cells = frame[col].tolist()
-        if col == "job_id":  # the "string" dtype of the other text columns, but an empty label stays ""
-            frame[col] = pd.array(cells, dtype="string")
+        if col == "job_id":  # as errors_frame makes it (an empty label stays "")
+            frame[col] = pd.Series(cells, dtype=object, index=frame.index).astype(str)
         elif col == "status_code":
             frame[col] = pd.array([int(v) if v else None for v in cells], dtype="Int64")
         elif col == "attempts":
