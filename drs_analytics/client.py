@@ -714,12 +714,20 @@ def _environment_settings(session: requests.Session, endpoint: str) -> dict[str,
 
 
 def _origin(url: str) -> str:
-    """``scheme://host[:port]`` of ``url``, without the user name and password it may hold."""
-    if "://" not in url:
-        url = "http://" + url  # requests reads a bare "host:port" proxy as http
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return f"{parts.scheme}://{host}"
+    """``scheme://host[:port]`` of ``url``, without the user name and password it may hold.
+
+    Not with ``urlsplit``: a password with an unencoded ``/``, ``?`` or ``#`` ends its
+    netloc early, and the user name and part of the password would pass for the host.
+    Whatever comes before the last ``@`` is dropped, then anything after the host.
+
+    >>> _origin("http://alice:Pa/ss#w?rd@proxy.corp:3128/")
+    'http://proxy.corp:3128'
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "http", url  # requests reads a bare "host:port" proxy as http
+    host = re.split(r"[/?#]", rest.rsplit("@", 1)[-1], maxsplit=1)[0]
+    return f"{scheme}://{host}"
 
 
 def _reason(exc: requests.RequestException) -> str:

@@ -102,10 +102,10 @@ def test_a_refused_connection_names_the_host(no_proxy_env):
     assert info.value.attempts == 2
 
 
-def _set_dead_proxy(env) -> int:
+def _set_dead_proxy(env, password: str = "secret") -> int:
     port = _dead_port()
     for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
-        env.setenv(name, f"http://user:secret@127.0.0.1:{port}")
+        env.setenv(name, f"http://user:{password}@127.0.0.1:{port}")
     env.setenv("NO_PROXY", "")  # 127.0.0.1 must not bypass the proxy here
     env.setenv("no_proxy", "")
     return port
@@ -126,6 +126,19 @@ def test_a_dead_proxy_is_named_without_its_credentials(emu, no_proxy_env):
     row = result.errors.iloc[0]
     assert row["detail"] == message and "secret" not in row.to_string()
     assert emu.app.request_count == 0  # nothing reached the emulator: the proxy is what failed
+
+
+@pytest.mark.parametrize("password", ["se/cret", "se#cret", "se?cret", "se@cret"])
+def test_a_proxy_password_with_url_delimiters_never_shows(emu, no_proxy_env, password):
+    """An unencoded / ? # ends urlsplit's netloc early: the user and password must not pass for the host."""
+    port = _set_dead_proxy(no_proxy_env, password)
+    job = emu.job_ids[0]
+    with DRSClient(endpoint=emu.url, project_id=emu.project_id, token=emu.token, cache=False,
+                   retry=FAST_RETRY) as client:
+        result = fetch_actions([job], client=client, progress=False)
+    row = result.errors.iloc[0]
+    assert f" via proxy http://127.0.0.1:{port}" in row["detail"]
+    assert "user" not in row.to_string() and "cret" not in row.to_string()
 
 
 def test_a_given_session_reads_the_proxy_per_request_and_is_named_too(emu, no_proxy_env):
