@@ -24,12 +24,15 @@ the scan early; Terraform's idiom (no ``total_count``, stop on the first empty p
 avoids that at the cost of the extra request. Without a ``total_count`` that is what
 happens here too.
 
-A page that brings no job not already seen, while ``total_count`` stays what the page
-before said, means a server that ignores ``offset`` (it serves the first page again and
-again): the scan ends with a :class:`ListChangedWarning` instead of looping. While the
-count changes (jobs created faster than pages are read: the newest come first, so a
-page can hold only jobs already seen) or is not given, the scan goes on, and ends with
-the warning only after :data:`MAX_STALE_PAGES` such pages in a row. A refused ``limit`` (400 ``DRS.M00210``/``DRS.M00211`` on the
+A page that brings no job not already seen can be a list growing during the scan (the
+newest come first: jobs created since the first page push the others back, so a page
+can hold only jobs already seen) or a server that ignores ``offset`` (it serves the
+first page again and again). ``total_count`` tells them apart: with G jobs more than at
+the first page, a page ending past the jobs seen plus G must have held an unseen one;
+holding none, the server ignores ``offset``, and the scan ends with a
+:class:`ListChangedWarning` instead of looping. Growth explains at most
+``ceil(G / limit) + 1`` such pages in a row; without a count the scan gives up, with the
+warning, after :data:`MAX_STALE_PAGES`. A refused ``limit`` (400 ``DRS.M00210``/``DRS.M00211`` on the
 first page) is retried with :data:`FALLBACK_PAGE_SIZES`: 1000, then 500, 200, 100, 10.
 """
 
@@ -238,7 +241,7 @@ def iter_jobs(
     path = f"/v5/{client.project_id}/jobs"
     base = [("job_type", job_type), *((k, str(v)) for k, v in (filters or {}).items() if v is not None)]
     offset, seen, totals = 0, set(), []  # totals: each distinct total_count, in order (None: not given)
-    previous_total, stale_pages = None, 0  # the last page's total_count; pages in a row with nothing new
+    first_total, listed, stale_pages = None, 0, 0  # the first count; top-level jobs seen; pages with nothing new
     while True:
         query = [*base, ("offset", str(offset)), ("limit", str(page_size))]
         try:
@@ -253,7 +256,8 @@ def iter_jobs(
         where = f"list job_type={job_type} offset={offset}"
         served = _Served.of(response, attempts)
         ids = {item.get("id") for item in page.jobs if isinstance(item, dict) and isinstance(item.get("id"), str)}
-        new_ids = bool(ids - seen)  # before this page's entries are added to seen
+        fresh = len(ids - seen)  # before this page's entries are added to seen
+        listed += fresh
         for i, item in enumerate(page.jobs):
             entries = [_entry(item, None, served, f"{where} item {i}")]
             children = item.get("children") if isinstance(item, dict) else None
@@ -271,10 +275,12 @@ def iter_jobs(
         more = page.total_count is not None and offset < page.total_count  # the server says more remain
         if not page.jobs or (len(page.jobs) < page_size and not more):
             break
-        stale_pages = 0 if new_ids else stale_pages + 1
-        ignoring_offset = page.total_count is not None and page.total_count == previous_total
-        previous_total = page.total_count
-        if stale_pages and (ignoring_offset or stale_pages >= MAX_STALE_PAGES):
+        if first_total is None:
+            first_total = page.total_count
+        stale_pages = 0 if fresh else stale_pages + 1
+        ignoring_offset = stale_pages > 0 and _ignores_offset(offset, len(page.jobs), listed, page.total_count,
+                                                              first_total)
+        if stale_pages and (ignoring_offset or stale_pages >= _stale_limit(page.total_count, first_total, page_size)):
             warnings.warn(
                 f"the job list (job_type={job_type}) page at offset {offset - len(page.jobs)} brought no job not "
                 f"already seen" + (" (does the server ignore offset?)" if ignoring_offset else
@@ -295,9 +301,28 @@ def iter_jobs(
         )
 
 
-#: Pages in a row that bring no new job before a scan whose ``total_count`` is missing or
-#: changing gives up (with a stable count, one such page ends it).
+#: Pages in a row that bring no new job before a scan without ``total_count`` gives up.
 MAX_STALE_PAGES = 3
+
+
+def _ignores_offset(end: int, n_page: int, listed: int, total: int | None, first_total: int | None) -> bool:
+    """Whether a page that brought nothing new cannot be explained by jobs created during the scan.
+
+    Jobs created since the first page (``total - first_total`` of them, newest first) push
+    the others back by as many places: this page, ending at ``end`` in today's list, ends
+    at ``end - growth`` in the list as the scan began. Past the ``listed`` top-level jobs
+    seen, it must have held one not seen yet; holding none, the server ignores ``offset``.
+    """
+    if total is None or first_total is None:
+        return False
+    return end - max(total - first_total, 0) > listed and n_page > 0
+
+
+def _stale_limit(total: int | None, first_total: int | None, page_size: int) -> int:
+    """Pages in a row with nothing new that growth of the list can explain (then the scan gives up)."""
+    if total is None or first_total is None:
+        return MAX_STALE_PAGES
+    return -(-max(total - first_total, 0) // page_size) + 2
 
 #: Page sizes tried, in order, when the API refuses a larger ``limit`` (its maximum is undocumented):
 #: after 1000, 500, 200, 100 and 10.

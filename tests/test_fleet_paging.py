@@ -120,6 +120,9 @@ class _FakeResponse:
     (2, 2, 2, True),   # every page after the first holds only jobs already seen, twice
     (10, 10, 2, True),
     (2, 1, 5, True),
+    (2, 4, 1, True),   # one burst of two pages' worth: pages with nothing new once the count is steady again
+    (5, 20, 1, True),
+    (10, 25, 1, True),
     (5, 5, 2, False),  # no count: two pages with nothing new, under the limit of three
 ])
 def test_a_list_growing_during_the_scan_loses_no_job(page_size, created, times, with_count):
