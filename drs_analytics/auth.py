@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from .cancellation import check_cancelled
 from .exceptions import AuthenticationError, ConfigurationError, ServerError, ThrottledError, TransportError
 from .regions import check_no_userinfo
 from .signing import DATE_HEADER, sdk_date, sign
@@ -308,6 +309,7 @@ class PasswordAuth(_Secret):
                 raise AuthenticationError(str(refused), status_code=refused.status_code,
                                           error_msg=refused.error_msg, request_id=refused.request_id)
             if self._token is None or time.time() >= self._renew_at:
+                check_cancelled("a token was requested")  # a worker queued here while the fetch was interrupted
                 self._obtain()
             return self._token, self.issued  # type: ignore[return-value]
 

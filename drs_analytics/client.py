@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import random
@@ -32,8 +31,8 @@ from .exceptions import (
 from .regions import check_no_userinfo, iam_endpoint, region_endpoint
 from .responses import JobActions, api_error, parsed_actions, response_time
 from .signing import canonical_query
+from .cancellation import cancel_scope, check_cancelled, current_event
 from .pacing import Pacer
-from .pacing import cancel_scope as _pacer_cancel_scope
 from .settings import (
     DEFAULT_EXPIRE_AFTER,
     DEFAULT_LANGUAGE,
@@ -52,27 +51,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: The cancel event of the fetch a worker thread is serving (see :func:`cancel_scope`).
-_scope = threading.local()
-
-
-@contextlib.contextmanager
-def cancel_scope(event: threading.Event):
-    """Within this block, this thread's retry waits and request-pacer waits end early, and
-    no new attempt starts, once ``event`` is set: the call raises :class:`FetchCancelled`."""
-    previous = getattr(_scope, "event", None)
-    _scope.event = event
-    try:
-        with _pacer_cancel_scope(event):
-            yield
-    finally:
-        _scope.event = previous
-
-
 def _check_cancelled() -> None:
-    event = getattr(_scope, "event", None)
-    if event is not None and event.is_set():
-        raise FetchCancelled("cancelled: the fetch was interrupted before this job was done")
+    check_cancelled("this job was done")
+
 
 #: Failures worth another attempt. A malformed 200 is usually a truncated transfer.
 _RETRYABLE = (TransportError, ServerError, ThrottledError, MalformedResponseError)
@@ -517,7 +498,7 @@ class DRSClient:
             rand = self._rand.random()
         delay = self.settings.retry.delay(attempt, rand, getattr(exc, "retry_after", None))
         logger.debug("attempt %d failed (%s); retrying in %.2f s", attempt, type(exc).__name__, delay)
-        event = getattr(_scope, "event", None)
+        event = current_event()
         if event is None:
             time.sleep(delay)
         elif event.wait(delay):

@@ -19,11 +19,11 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from typing import Any
 
 from requests.adapters import HTTPAdapter
 
+from .cancellation import cancel_scope, check_cancelled, current_event
 from .exceptions import FetchCancelled
 from .responses import retry_after_seconds
 from .settings import PacingSettings
@@ -37,22 +37,6 @@ _TOGETHER = 2  # 429s within one window that can make every thread slow down...
 _SHARE = 0.2  # ...when they are at least this share of the window's answers
 _BACKOFF = 0.7  # share of the sent rate kept after a 429 (as TCP CUBIC's beta)
 _QUIET = 30.0  # seconds without a 429 after which an adaptive limit (with no max_rate) is lifted
-
-#: The cancel event of the fetch this thread is serving (see :func:`cancel_scope`).
-_scope = threading.local()
-
-
-@contextlib.contextmanager
-def cancel_scope(event: threading.Event) -> Iterator[None]:
-    """Within this block, this thread's pacer waits end, and no paced request goes out,
-    once ``event`` is set: :meth:`Pacer.acquire` raises :class:`FetchCancelled`."""
-    previous = getattr(_scope, "event", None)
-    _scope.event = event
-    try:
-        yield
-    finally:
-        _scope.event = previous
-
 
 class Pacer:
     """Decide when the next request may go out.
@@ -99,9 +83,8 @@ class Pacer:
             Inside :func:`cancel_scope`, when its event is set before or during the wait
             (the slot taken is given back, and the request does not count as sent).
         """
-        event: threading.Event | None = getattr(_scope, "event", None)
-        if event is not None and event.is_set():
-            raise FetchCancelled("cancelled: the fetch was interrupted before this request was sent")
+        check_cancelled("this request was sent")
+        event = current_event()
         with self._lock:
             self.sent += 1
             now = self._clock()

@@ -270,3 +270,21 @@ def test_an_iam_endpoint_setting_matters_to_password_credentials_only(emu, monke
     with pytest.raises(ConfigurationError, match="plain http://"):
         DRSClient(endpoint=emu.url, project_id=emu.project_id, username=emu.username, password=emu.password,
                   domain=emu.domain, cache=False)
+
+
+def test_a_worker_of_an_interrupted_fetch_asks_iam_for_no_token(emu):
+    """A worker queued for the token while the fetch was interrupted must not send the password."""
+    import threading
+
+    from drs_analytics.cancellation import cancel_scope
+    from drs_analytics.exceptions import FetchCancelled
+
+    auth = PasswordAuth(username=emu.username, password=emu.password, domain=emu.domain,
+                        project_id=emu.project_id, iam_endpoint=emu.iam_url)
+    cancel = threading.Event()
+    cancel.set()
+    with cancel_scope(cancel), pytest.raises(FetchCancelled, match="before a token was requested"):
+        auth._current()
+    assert emu.app.route_counts.get(("POST", "iam_tokens"), 0) == 0
+    token, _ = auth._current()  # outside a cancelled fetch it asks IAM as usual
+    assert token and emu.app.route_counts.get(("POST", "iam_tokens")) == 1
