@@ -338,7 +338,7 @@ class PasswordAuth(_Secret):
             }
         }
         url = f"{self.iam_endpoint}/v3/auth/tokens"
-        what = f"IAM POST /v3/auth/tokens (user {self.username!r}, domain {self.domain!r})"
+        what = f"IAM POST {self.iam_endpoint}/v3/auth/tokens (user {self.username!r}, domain {self.domain!r})"
         try:
             response = self._session.post(
                 url, json=body, timeout=self._timeout, allow_redirects=False, **self._send_kwargs

@@ -82,27 +82,32 @@ def _endpoint(endpoint: str | None, region: str | None, what: str = "endpoint") 
     return endpoint.rstrip("/")
 
 
-#: An endpoint path ending in an API version (``/v5``, ``/v3/``) or in ``/v5/{something}``.
-_API_PATH = re.compile(r"(/v\d+|/v5/[^/]+)/?$")
+#: The API's own path in an endpoint: a ``/v5`` or ``/v3`` segment (any case) and what follows.
+_API_PATH = re.compile(r"/v[35](?=/|$).*$", re.IGNORECASE)
 
 
-def _check_no_api_path(endpoint: str, what: str = "endpoint") -> None:
-    """Refuse ``https://host/v5`` (and ``/v5/{project_id}``): the client adds ``/v5/{project_id}/...``
-    itself, so requests would go to ``/v5/v5/...``. Any other path (a reverse proxy's prefix) is kept."""
+def _check_no_api_path(endpoint: str, what: str = "endpoint", adds: str = "/v5/{project_id}/...") -> None:
+    """Refuse ``https://host/v5`` (``/v5/{project_id}``, a copied ``/v5/.../jobs`` URL, ``/v3``):
+    the client adds ``adds`` itself, so requests would go to ``/v5/v5/...``. Any other path
+    (a reverse proxy's prefix, ``/drs/v1`` too) is kept."""
     match = _API_PATH.search(urlsplit(endpoint).path)
     if match:
         raise ConfigurationError(
-            f"{what} {endpoint!r} has the API path {match.group(1)!r}: give the scheme and host only "
-            "(the client adds /v5/{project_id}/...)"
+            f"{what} {endpoint!r} has the API path {match.group(0).rstrip('/')!r}: give the scheme and host only "
+            f"(the client adds {adds})"
         )
 
 
 def _iam_endpoint(iam: str | None, region: str | None) -> str | None:
     if iam:
-        return _endpoint(iam, None, "IAM endpoint")
-    if os.environ.get(IAM_ENDPOINT_ENV, "").strip():
-        return _endpoint(os.environ[IAM_ENDPOINT_ENV].strip(), None, f"IAM endpoint (${IAM_ENDPOINT_ENV})")
-    return iam_endpoint(region) if region else None
+        what, url = "IAM endpoint", iam
+    elif os.environ.get(IAM_ENDPOINT_ENV, "").strip():
+        what, url = f"IAM endpoint (${IAM_ENDPOINT_ENV})", os.environ[IAM_ENDPOINT_ENV].strip()
+    else:
+        return iam_endpoint(region) if region else None
+    url = _endpoint(url, None, what)
+    _check_no_api_path(url, what, adds="/v3/auth/tokens")
+    return url
 
 
 #: Environment variables read when ``endpoint=``/``region=``/``project_id=`` are not given

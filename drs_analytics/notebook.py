@@ -102,7 +102,7 @@ def open_fleet(*, jobs: int = 300, seed: int = 7, latency_ms: float = 10.0) -> F
     Parameters
     ----------
     jobs : int, default 300
-        Top-level jobs of the emulated fleet (ignored for a real endpoint).
+        Jobs of the emulated fleet, child tasks included (ignored for a real endpoint).
     seed : int, default 7
         The emulated fleet's random seed: the same seed gives the same fleet.
     latency_ms : float, default 10.0

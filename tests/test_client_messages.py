@@ -35,8 +35,9 @@ def _client(endpoint, **kwargs):
 # -- 1. an endpoint with the API path ---------------------------------------------------------------
 @pytest.mark.parametrize(
     ("suffix", "shown"),
-    [("/v5", "/v5"), ("/v5/", "/v5"), ("/v3", "/v3"), ("/v1/", "/v1"),
+    [("/v5", "/v5"), ("/v5/", "/v5"), ("/v3", "/v3"), ("/V5", "/V5"),
      ("/v5/5237e10fe9aa4ad5b16b6a5245248314", "/v5/5237e10fe9aa4ad5b16b6a5245248314"),
+     ("/v5/5237e10fe9aa4ad5b16b6a5245248314/jobs", "/v5/5237e10fe9aa4ad5b16b6a5245248314/jobs"),
      ("/drs/v5", "/v5")],
 )
 def test_an_endpoint_with_the_api_path_is_refused(no_proxy_env, suffix, shown):
@@ -68,11 +69,28 @@ def test_the_cli_refuses_it_as_a_usage_error(emu, no_proxy_env, capsys):
     assert emu.app.request_count == 0
 
 
-@pytest.mark.parametrize("prefix", ["/proxy", "/drs/api", "/v5x", "/v5/a/b"])
+@pytest.mark.parametrize("prefix", ["/proxy", "/drs/api", "/v5x", "/drs/v1", "/v1"])
 def test_other_path_prefixes_are_kept(emu, no_proxy_env, prefix):
     with _client(emu.url + prefix) as client:
         assert client.endpoint == emu.url + prefix
         assert client.actions_path("j1") == "/v5/p1/jobs/j1/actions"
+
+
+@pytest.mark.parametrize("iam", ["https://iam.cn-south-2.myhuaweicloud.com/v3", "https://iam.example.com/V3/"])
+def test_an_iam_endpoint_with_the_api_path_is_refused(no_proxy_env, iam):
+    with pytest.raises(ConfigurationError) as info:
+        DRSClient(endpoint="https://drs.example.com", project_id="p1", username="u", password="pw-secret",
+                  domain="d", iam_endpoint=iam, cache=False)
+    shown = "/" + iam.rstrip("/").rsplit("/", 1)[-1]
+    assert str(info.value) == (f"IAM endpoint {iam.rstrip('/')!r} has the API path {shown!r}: give the scheme "
+                               "and host only (the client adds /v3/auth/tokens)")
+
+
+def test_iam_errors_name_the_iam_host(emu, no_proxy_env):
+    with DRSClient(endpoint=emu.url, project_id=emu.project_id, username=emu.username, password="wrong-one",
+                   domain=emu.domain, iam_endpoint=emu.iam_url, cache=False, retry=FAST_RETRY) as client:
+        result = fetch_actions(emu.job_ids[:1], client=client, progress=False)
+    assert f"IAM POST {emu.iam_url.rstrip('/')}/v3/auth/tokens (user " in result.errors["detail"].iloc[0]
 
 
 def test_http_errors_name_the_host_method_and_path(emu, make_client, no_proxy_env):
