@@ -20,7 +20,8 @@ The tree::
 Every :class:`RequestError` carries ``status_code``, ``error_code``, ``error_msg`` and
 ``request_id`` where known, and ``request``/``response`` like requests' own exceptions.
 Messages name the URL requested, host and path (project and job IDs are not secrets), and
-the proxy it went through, but never a credential (nor a proxy's user name and password).
+for transport failures and timeouts the proxy it went through, but never a credential (nor a
+proxy's user name and password).
 """
 
 from __future__ import annotations
