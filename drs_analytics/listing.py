@@ -24,15 +24,10 @@ the scan early; Terraform's idiom (no ``total_count``, stop on the first empty p
 avoids that at the cost of the extra request. Without a ``total_count`` that is what
 happens here too.
 
-A page that brings no job not already seen can be a list growing during the scan (the
-newest come first: jobs created since the first page push the others back, so a page
-can hold only jobs already seen) or a server that ignores ``offset`` (it serves the
-first page again and again). ``total_count`` tells them apart: with G jobs more than at
-the first page, a page ending past the jobs seen plus G must have held an unseen one;
-holding none, the server ignores ``offset``, and the scan ends with a
-:class:`ListChangedWarning` instead of looping. Growth explains at most
-``ceil(G / limit) + 1`` such pages in a row; without a count the scan gives up, with the
-warning, after :data:`MAX_STALE_PAGES`. A refused ``limit`` (400 ``DRS.M00210``/``DRS.M00211`` on the
+A page that brings no job not already seen can be a list growing during the scan
+(reading on loses nothing) or a server that ignores ``offset`` (it would never end):
+``total_count`` tells them apart, see :class:`_ScanGuard`; a scan stopped early ends
+with a :class:`ListChangedWarning`. A refused ``limit`` (400 ``DRS.M00210``/``DRS.M00211`` on the
 first page) is retried with :data:`FALLBACK_PAGE_SIZES`: 1000, then 500, 200, 100, 10.
 """
 
@@ -64,6 +59,7 @@ __all__ = [
     "META_COLUMNS",
     "ListChangedWarning",
     "ListedJob",
+    "MAX_PAGES_FACTOR",
     "MAX_STALE_PAGES",
     "check_page_size",
     "iter_jobs",
@@ -241,7 +237,7 @@ def iter_jobs(
     path = f"/v5/{client.project_id}/jobs"
     base = [("job_type", job_type), *((k, str(v)) for k, v in (filters or {}).items() if v is not None)]
     offset, seen, totals = 0, set(), []  # totals: each distinct total_count, in order (None: not given)
-    first_total, listed, stale_pages = None, 0, 0  # the first count; top-level jobs seen; pages with nothing new
+    guard = _ScanGuard(page_size)
     while True:
         query = [*base, ("offset", str(offset)), ("limit", str(page_size))]
         try:
@@ -255,9 +251,9 @@ def iter_jobs(
             continue
         where = f"list job_type={job_type} offset={offset}"
         served = _Served.of(response, attempts)
-        ids = {item.get("id") for item in page.jobs if isinstance(item, dict) and isinstance(item.get("id"), str)}
-        fresh = len(ids - seen)  # before this page's entries are added to seen
-        listed += fresh
+        # before this page's entries are added to seen; an entry without an ID counts as new
+        fresh = sum(not (isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] in seen)
+                    for item in page.jobs)
         for i, item in enumerate(page.jobs):
             entries = [_entry(item, None, served, f"{where} item {i}")]
             children = item.get("children") if isinstance(item, dict) else None
@@ -275,17 +271,11 @@ def iter_jobs(
         more = page.total_count is not None and offset < page.total_count  # the server says more remain
         if not page.jobs or (len(page.jobs) < page_size and not more):
             break
-        if first_total is None:
-            first_total = page.total_count
-        stale_pages = 0 if fresh else stale_pages + 1
-        ignoring_offset = stale_pages > 0 and _ignores_offset(offset, len(page.jobs), listed, page.total_count,
-                                                              first_total)
-        if stale_pages and (ignoring_offset or stale_pages >= _stale_limit(page.total_count, first_total, page_size)):
+        reason = guard.stop(offset - len(page.jobs), len(page.jobs), fresh, page.total_count)
+        if reason:
             warnings.warn(
-                f"the job list (job_type={job_type}) page at offset {offset - len(page.jobs)} brought no job not "
-                f"already seen" + (" (does the server ignore offset?)" if ignoring_offset else
-                                   f" ({stale_pages} pages in a row)") + f": stopped after {len(seen)} jobs"
-                + (f" of total_count {page.total_count}" if page.total_count is not None else "")
+                f"the job list (job_type={job_type}) page at offset {offset - len(page.jobs)} {reason}: stopped "
+                f"after {len(seen)} jobs" + (f" of total_count {page.total_count}" if page.total_count is not None else "")
                 + "; some jobs may be missing",
                 ListChangedWarning, stacklevel=2,
             )
@@ -303,26 +293,64 @@ def iter_jobs(
 
 #: Pages in a row that bring no new job before a scan without ``total_count`` gives up.
 MAX_STALE_PAGES = 3
+#: Pages a scan may read: this many times the pages the first ``total_count`` needs, or
+#: (without a count) this many times 100, whatever the list does meanwhile.
+MAX_PAGES_FACTOR = 100
 
 
-def _ignores_offset(end: int, n_page: int, listed: int, total: int | None, first_total: int | None) -> bool:
-    """Whether a page that brought nothing new cannot be explained by jobs created during the scan.
+class _ScanGuard:
+    """When a scan must stop early: a server ignoring ``offset``, or a list that never ends.
 
-    Jobs created since the first page (``total - first_total`` of them, newest first) push
-    the others back by as many places: this page, ending at ``end`` in today's list, ends
-    at ``end - growth`` in the list as the scan began. Past the ``listed`` top-level jobs
-    seen, it must have held one not seen yet; holding none, the server ignores ``offset``.
+    Offset paging over a list sorted newest first is safe while jobs are only created:
+    they push the others back, so some pages hold only jobs already seen, and reading on
+    loses nothing. A server that ignores ``offset`` looks the same but never ends. They
+    are told apart by ``total_count``, taken as the first page gave it (growth before a
+    count was given is invisible, so a scan whose first page has none never uses one):
+
+    * a page starting at or past the count that still holds jobs: ``offset`` is ignored;
+    * with G jobs more than at the first page, a page ending past the jobs seen plus G
+      must hold an unseen one; two such pages in a row holding none (one could be jobs
+      deleted as fast as others are created): ``offset`` is ignored;
+    * growth explains at most ``ceil(G / limit) + 1`` pages in a row with nothing new;
+      without a count, :data:`MAX_STALE_PAGES` are allowed;
+    * whatever the list does, a scan reads at most :data:`MAX_PAGES_FACTOR` times the
+      pages its first count needs (times 100 without one).
+
+    What this cannot tell from a server ignoring ``offset``: a full page of jobs created
+    *and* as many deleted between two requests, twice in a row (the count stays put).
+    At the default ``limit`` of 1000 that is 2,000 changes within seconds.
     """
-    if total is None or first_total is None:
-        return False
-    return end - max(total - first_total, 0) > listed and n_page > 0
 
+    def __init__(self, page_size: int) -> None:
+        self.page_size = page_size
+        self.pages = self.listed = self.stale = self.suspect = 0
+        self.first_total: int | None = None
 
-def _stale_limit(total: int | None, first_total: int | None, page_size: int) -> int:
-    """Pages in a row with nothing new that growth of the list can explain (then the scan gives up)."""
-    if total is None or first_total is None:
-        return MAX_STALE_PAGES
-    return -(-max(total - first_total, 0) // page_size) + 2
+    def stop(self, start: int, n_page: int, fresh: int, total: int | None) -> str | None:
+        """Why the scan must stop after this page (``start``: its offset), or None to go on."""
+        self.pages += 1
+        self.listed += fresh
+        if self.pages == 1:
+            self.first_total = total
+            self.limit = MAX_PAGES_FACTOR * (total // self.page_size + 1 if total is not None else 100)
+        counted = self.first_total is not None and total is not None
+        self.stale = 0 if fresh else self.stale + 1
+        growth = max(total - self.first_total, 0) if counted else 0
+        if counted and start > 0 and n_page and start >= total:
+            return "starts past total_count and still holds jobs (does the server ignore offset?)"
+        if self.stale and counted and start + n_page - growth > self.listed:
+            self.suspect += 1
+            if self.suspect >= 2:
+                return "brought no job not already seen, again (does the server ignore offset?)"
+        else:
+            self.suspect = 0
+        allowed = -(-growth // self.page_size) + 2 if counted else MAX_STALE_PAGES
+        if self.stale >= allowed:
+            return f"brought no job not already seen ({self.stale} pages in a row)"
+        if self.pages >= self.limit:
+            return f"is page {self.pages:,}, more than this list can need"
+        return None
+
 
 #: Page sizes tried, in order, when the API refuses a larger ``limit`` (its maximum is undocumented):
 #: after 1000, 500, 200, 100 and 10.

@@ -11,7 +11,13 @@ from drs_analytics import DRSClient, fetch_fleet
 from drs_analytics.emulator import Emulator
 from drs_analytics.emulator import listing as emu_listing
 from drs_analytics.exceptions import APIError
-from drs_analytics.listing import FALLBACK_PAGE_SIZES, MAX_STALE_PAGES, ListChangedWarning, iter_jobs
+from drs_analytics.listing import (
+    FALLBACK_PAGE_SIZES,
+    MAX_PAGES_FACTOR,
+    MAX_STALE_PAGES,
+    ListChangedWarning,
+    iter_jobs,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -57,10 +63,12 @@ def limits_sent(monkeypatch):
 def test_a_server_ignoring_offset_ends_the_scan_with_a_warning(emu, client, ignoring_offset):
     order = _sync_order(emu)
     assert len(order) > 10  # several pages of 5
-    with pytest.warns(ListChangedWarning, match=r"job_type=sync.*offset 5 brought no job not already seen") as rec:
+    with pytest.warns(ListChangedWarning, match=r"job_type=sync.*offset 10 brought no job not already seen, "
+                                                r"again \(does the server ignore offset\?\)") as rec:
         ids = [job.job_id for job in iter_jobs(client, "sync", page_size=5) if job.parent_id is None]
     assert ids == order[:5]
-    assert _list_requests(emu) == 2  # the first page, then the same again: stop
+    # the first page, then the same twice (once could be jobs deleted as fast as others are created): stop
+    assert _list_requests(emu) == 3
     assert f"total_count {len(order)}" in str(rec[0].message) and "some jobs may be missing" in str(rec[0].message)
 
 
@@ -106,6 +114,80 @@ class _GrowingList:
             self.jobs[:0] = [f"new-{self.served}-{k}" for k in range(self.created)]
         self.served += 1
         return parse(response, "GET"), response, 1
+
+
+class _FakeList:
+    """A duck-typed client over a list sorted newest first; ``change(jobs, served)`` runs after
+    each page; ``ignore_offset`` serves the first page always; ``count``: "always", "never" or
+    "later" (not on the first page)."""
+
+    project_id = "p"
+
+    def __init__(self, n, *, change=None, ignore_offset=False, count="always", id_less=()):
+        self.jobs = [f"old-{i:03d}" for i in range(n)][::-1]
+        self.change, self.ignore_offset, self.count, self.id_less = change, ignore_offset, count, set(id_less)
+        self.served = 0
+
+    def call(self, path, query, parse, refresh=False):
+        q = dict(query)
+        offset, limit = 0 if self.ignore_offset else int(q["offset"]), int(q["limit"])
+        page = [{"name": j} if j in self.id_less else {"id": j} for j in self.jobs[offset:offset + limit]]
+        body = {"jobs": page}
+        if self.count == "always" or (self.count == "later" and self.served):
+            body["total_count"] = len(self.jobs)
+        response = _FakeResponse(json.dumps(body).encode())
+        self.served += 1
+        if self.change:
+            self.change(self.jobs, self.served)
+        assert self.served < 5000, "the scan does not end"
+        return parse(response, "GET"), response, 1
+
+
+def _scan(fake, page_size):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ids = {job.job_id for job in iter_jobs(fake, "sync", page_size=page_size)}
+    return ids, [str(w.message) for w in caught]
+
+
+def _create(k, times):
+    def change(jobs, served):
+        if served <= times:
+            jobs[:0] = [f"new-{served}-{i}" for i in range(k)]
+    return change
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 5, 10])
+def test_a_server_ignoring_offset_while_jobs_keep_coming_still_stops(page_size):
+    fake = _FakeList(30, change=_create(1, 10**9), ignore_offset=True)
+    ids, messages = _scan(fake, page_size)
+    assert fake.served <= MAX_PAGES_FACTOR * (30 // page_size + 1)
+    assert any("does the server ignore offset" in m or "more than this list can need" in m for m in messages)
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 5, 10])
+def test_jobs_created_and_deleted_once_between_pages_lose_nothing(page_size):
+    def churn(jobs, served):  # once: a page's worth created, as many of the oldest deleted
+        if served == 1:
+            jobs[:0] = [f"new-{i}" for i in range(page_size)]
+            del jobs[-page_size:]
+    fake = _FakeList(30, change=churn)
+    kept = set(fake.jobs[:30 - page_size])  # the jobs present throughout
+    ids, _ = _scan(fake, page_size)
+    assert kept <= ids
+
+
+def test_a_page_of_entries_without_an_id_does_not_end_the_scan():
+    fake = _FakeList(20, id_less={"old-017", "old-016"})  # the whole second page of 2
+    ids, messages = _scan(fake, 2)
+    assert ids >= {f"old-{i:03d}" for i in range(20)} - {"old-017", "old-016"} and not messages
+
+
+def test_a_count_first_given_on_a_later_page_is_not_taken_for_no_growth():
+    # jobs created after the first page, which had no count: the later count cannot show that growth
+    fake = _FakeList(30, change=_create(2, 1), count="later")
+    ids, _ = _scan(fake, 2)
+    assert {f"old-{i:03d}" for i in range(30)} <= ids
 
 
 class _FakeResponse:
