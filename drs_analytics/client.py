@@ -708,9 +708,11 @@ def _origin(url: str) -> str:
 
     >>> _origin("http://alice:Pa/ss#w?rd@proxy.corp:3128/")
     'http://proxy.corp:3128'
+    >>> _origin("alice:s3cr://et@proxy.corp:3128")  # no scheme; "://" in the password
+    'http://proxy.corp:3128'
     """
     scheme, sep, rest = url.partition("://")
-    if not sep:
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
         scheme, rest = "http", url  # requests reads a bare "host:port" proxy as http
     host = re.split(r"[/?#]", rest.rsplit("@", 1)[-1], maxsplit=1)[0]
     return f"{scheme}://{host}"
