@@ -31,7 +31,14 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from .cancellation import check_cancelled
-from .exceptions import AuthenticationError, ConfigurationError, ServerError, ThrottledError, TransportError
+from .exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    NoCredentialsError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+)
 from .regions import check_no_userinfo
 from .signing import DATE_HEADER, sdk_date, sign
 
@@ -494,7 +501,7 @@ def make_auth(
             raise ConfigurationError(f"set both {AK_ENV} and {SK_ENV} (only one is set)")
         return AkSkAuth(env[AK_ENV], env[SK_ENV], project_id=project_id,
                         security_token=env.get(SECURITY_TOKEN_ENV) or None)
-    raise ConfigurationError(
+    raise NoCredentialsError(
         f"no credentials: pass token=, ak=/sk= or username=/password=/domain=, "
         f"or set {TOKEN_ENV}, or {AK_ENV} and {SK_ENV}, or {USERNAME_ENV}, {PASSWORD_ENV} and {DOMAIN_ENV}"
     )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ._version import __version__
 from .auth import AK_ENV, DOMAIN_ENV, PASSWORD_ENV, PROJECT_ENV, SK_ENV, TOKEN_ENV, USERNAME_ENV
-from .exceptions import ConfigurationError, DRSAnalyticsError
+from .exceptions import DRSAnalyticsError, NoCredentialsError
 from .validation import id_lines
 
 __all__ = ["main"]
@@ -193,10 +193,8 @@ def _client(args: argparse.Namespace):
     try:
         return DRSClient(endpoint=endpoint, region=region, project_id=project_id,
                          iam_endpoint=args.iam_endpoint, **_client_options(args))
-    except ConfigurationError as exc:
-        if str(exc).startswith("no credentials"):  # its text names DRSClient's arguments, which the CLI has not
-            raise UsageError(NO_CREDENTIALS) from None
-        raise
+    except NoCredentialsError:  # its text names DRSClient's arguments, which the CLI has not
+        raise UsageError(NO_CREDENTIALS) from None
 
 
 #: The CLI reads credentials from the environment only.

@@ -17,6 +17,7 @@ import requests
 
 from .auth import IAM_ENDPOINT_ENV, PROJECT_ENV, PasswordAuth, make_auth
 from .cache import make_session
+from .cancellation import cancel_scope, check_cancelled, current_event
 from .exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -31,7 +32,6 @@ from .exceptions import (
 from .regions import check_no_userinfo, iam_endpoint, region_endpoint
 from .responses import JobActions, api_error, parsed_actions, response_time
 from .signing import canonical_query
-from .cancellation import cancel_scope, check_cancelled, current_event
 from .pacing import Pacer
 from .settings import (
     DEFAULT_EXPIRE_AFTER,
@@ -50,10 +50,6 @@ __all__ = ["DRSClient", "cancel_scope"]
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-def _check_cancelled() -> None:
-    check_cancelled("this job was done")
-
 
 #: Failures worth another attempt. A malformed 200 is usually a truncated transfer.
 _RETRYABLE = (TransportError, ServerError, ThrottledError, MalformedResponseError)
@@ -429,7 +425,7 @@ class DRSClient:
         attempt, renewed = 0, False
         while True:
             attempt += 1
-            _check_cancelled()
+            check_cancelled("this job was done")
             try:
                 response = self._send(url, what, refresh)
                 return parse(response, what), response, attempt

@@ -5,6 +5,7 @@ The tree::
     DRSAnalyticsError
     ├── InvalidIDError (also ValueError)            bad job or project ID, caught before any request
     ├── ConfigurationError (also ValueError)        bad client settings (endpoint, region, token...)
+    │   └── NoCredentialsError                      no credential given or in the environment
     └── RequestError                                anything that went wrong with one API call
         ├── TransportError                          no HTTP answer: refused, reset, timed out
         ├── NotCachedError                          offline, and the answer is not in the cache
@@ -37,6 +38,7 @@ __all__ = [
     "InvalidIDError",
     "JobNotFoundError",
     "MalformedResponseError",
+    "NoCredentialsError",
     "NotCachedError",
     "PermissionDeniedError",
     "RequestError",
@@ -56,6 +58,10 @@ class InvalidIDError(DRSAnalyticsError, ValueError):
 
 class ConfigurationError(DRSAnalyticsError, ValueError):
     """Client settings that cannot work (no endpoint, no token, a bad region name...)."""
+
+
+class NoCredentialsError(ConfigurationError):
+    """No credential given and none in the environment (the CLI words it for the shell)."""
 
 
 class RequestError(DRSAnalyticsError):

@@ -325,6 +325,7 @@ class _ScanGuard:
         self.page_size = page_size
         self.pages = self.listed = self.stale = self.suspect = 0
         self.first_total: int | None = None
+        self.limit = 0  # pages allowed, set from the first page's count
 
     def stop(self, start: int, n_page: int, fresh: int, total: int | None) -> str | None:
         """Why the scan must stop after this page (``start``: its offset), or None to go on."""

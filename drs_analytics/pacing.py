@@ -38,6 +38,7 @@ _SHARE = 0.2  # ...when they are at least this share of the window's answers
 _BACKOFF = 0.7  # share of the sent rate kept after a 429 (as TCP CUBIC's beta)
 _QUIET = 30.0  # seconds without a 429 after which an adaptive limit (with no max_rate) is lifted
 
+
 class Pacer:
     """Decide when the next request may go out.
 

@@ -24,8 +24,8 @@ delete it).
 
 from __future__ import annotations
 
-import sqlite3
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager

@@ -1,5 +1,7 @@
 """CLI messages name what the CLI user can do: flags and environment variables."""
 
+import pytest
+
 from drs_analytics.cli import main
 
 
@@ -32,3 +34,15 @@ def test_no_credentials_with_all_too(emu, clean_env, capsys):
     assert main(["fetch", "--all", "--endpoint", emu.url, "--project-id", emu.project_id]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: no credentials: set DRS_AUTH_TOKEN, ") and "username=" not in err
+
+
+def test_no_credentials_is_its_own_configuration_error():
+    from drs_analytics.auth import make_auth
+    from drs_analytics.exceptions import ConfigurationError, NoCredentialsError
+
+    with pytest.raises(NoCredentialsError, match=r"^no credentials: pass token=") as info:
+        make_auth(project_id="p", environ={})
+    assert isinstance(info.value, ConfigurationError)  # callers catching the parent still catch it
+    with pytest.raises(ConfigurationError, match="only one is set") as other:
+        make_auth(project_id="p", environ={"HUAWEICLOUD_SDK_AK": "AK"})
+    assert not isinstance(other.value, NoCredentialsError)
