@@ -29,7 +29,7 @@ from .exceptions import (
     ThrottledError,
     TransportError,
 )
-from .regions import check_no_userinfo, iam_endpoint, region_endpoint
+from .regions import check_no_userinfo, iam_endpoint, region_endpoint, url_origin
 from .responses import JobActions, api_error, parsed_actions, response_time
 from .signing import canonical_query
 from .pacing import Pacer
@@ -492,7 +492,7 @@ class DRSClient:
             proxy = requests.utils.select_proxy(url, proxies)
         except Exception:  # a message helper must never fail the request's own error
             return ""
-        return f" via proxy {_origin(proxy)}" if proxy else ""
+        return f" via proxy {url_origin(proxy)}" if proxy else ""
 
     def _wait(self, attempt: int, exc: RequestError) -> None:
         with self._rand_lock:
@@ -693,25 +693,6 @@ def _environment_settings(session: requests.Session, endpoint: str) -> dict[str,
     settings = session.merge_environment_settings(endpoint, {}, None, None, None)
     session.trust_env = False
     return {"proxies": settings["proxies"], "verify": settings["verify"]}
-
-
-def _origin(url: str) -> str:
-    """``scheme://host[:port]`` of ``url``, without the user name and password it may hold.
-
-    Not with ``urlsplit``: a password with an unencoded ``/``, ``?`` or ``#`` ends its
-    netloc early, and the user name and part of the password would pass for the host.
-    Whatever comes before the last ``@`` is dropped, then anything after the host.
-
-    >>> _origin("http://alice:Pa/ss#w?rd@proxy.corp:3128/")
-    'http://proxy.corp:3128'
-    >>> _origin("alice:s3cr://et@proxy.corp:3128")  # no scheme; "://" in the password
-    'http://proxy.corp:3128'
-    """
-    scheme, sep, rest = url.partition("://")
-    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
-        scheme, rest = "http", url  # requests reads a bare "host:port" proxy as http
-    host = re.split(r"[/?#]", rest.rsplit("@", 1)[-1], maxsplit=1)[0]
-    return f"{scheme}://{host}"
 
 
 def _reason(exc: requests.RequestException) -> str:

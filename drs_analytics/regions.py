@@ -13,7 +13,7 @@ import re
 
 from .exceptions import ConfigurationError
 
-__all__ = ["KNOWN_REGIONS", "check_no_userinfo", "iam_endpoint", "region_endpoint"]
+__all__ = ["KNOWN_REGIONS", "check_no_userinfo", "iam_endpoint", "region_endpoint", "url_origin"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +47,31 @@ def check_no_userinfo(url: object, what: str = "endpoint") -> None:
     ``@``, which may be a password.
     """
     if isinstance(url, str) and "@" in url:
-        scheme, sep, rest = url.partition("://")
-        host = rest.rsplit("@", 1)[-1].split("/", 1)[0] if sep else "?"
-        shown = f"{scheme}://***@{host}" if sep else "***"
+        scheme, host = url_origin(url).split("://", 1)
+        shown = f"{scheme}://***@{host}"
         raise ConfigurationError(
             f"invalid {what} {shown}: it holds a user name or password before '@'; credentials never go "
             "in a URL: pass them as arguments or environment variables, and give the URL without them"
         )
+
+
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, without the user name and password it may hold.
+
+    Not with ``urlsplit``: a password with an unencoded ``/``, ``?`` or ``#`` ends its
+    netloc early, and the user name and part of the password would pass for the host.
+    Whatever comes before the last ``@`` is dropped, then anything after the host.
+
+    >>> url_origin("http://alice:Pa/ss#w?rd@proxy.corp:3128/")
+    'http://proxy.corp:3128'
+    >>> url_origin("alice:s3cr://et@proxy.corp:3128")  # no scheme; "://" in the password
+    'http://proxy.corp:3128'
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        scheme, rest = "http", url  # requests reads a bare "host:port" proxy as http
+    host = re.split(r"[/?#]", rest.rsplit("@", 1)[-1], maxsplit=1)[0]
+    return f"{scheme}://{host}"
 
 
 def iam_endpoint(region: str) -> str:
